@@ -316,10 +316,12 @@ extension YAMLParser {
         let save = cursor
         defer { cursor = save }
         var maxBlank = 0
+        var maxBlankMark = mark
         while true {
             var spaces = 0
             while c == 0x20 { i += 1; spaces += 1 }
             if c == 0x0A || c == 0 {
+                if spaces > maxBlank { maxBlankMark = mark }
                 maxBlank = max(maxBlank, spaces)
                 if c == 0 { return max(maxBlank, n + 1) }
                 newline()
@@ -327,7 +329,7 @@ extension YAMLParser {
             }
             let found = spaces == 0 && atAnyDocumentMarker ? max(maxBlank, n + 1) : max(spaces, n + 1)
             if spaces > n && c != 0 && maxBlank > spaces {
-                throw error("a leading blank line of this block scalar has more spaces than its first text line")
+                throw error("this leading blank line of a block scalar has more spaces than its first text line (line \(line))", at: maxBlankMark)
             }
             return found
         }

@@ -114,14 +114,15 @@ enum YAMLResolver {
                 guard allowed(c) else { return nil }
                 let d: Int
                 if isDigit(c) { d = Int(c - 0x30) } else { d = Int((c | 0x20) - UInt8(ascii: "a")) + 10 }
+                // Accumulate toward the sign so Int.min fits.
                 let (m, o1) = value.multipliedReportingOverflow(by: radix)
-                let (a, o2) = m.addingReportingOverflow(d)
+                let (a, o2) = negative ? m.subtractingReportingOverflow(d) : m.addingReportingOverflow(d)
                 if o1 || o2 { return .float((negative ? -1 : 1) * bigValue(s[from...], radix: radix)) }
                 value = a
                 any = true
             }
             guard any else { return nil }
-            return .int(negative ? -value : value)
+            return .int(value)
         }
         if head == UInt8(ascii: "0") && body.count > 1 {
             let second = s[k + 1]

@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+
+/// Paths and process helpers shared by the tests.
+enum TestSupport {
+    /// The package root, found from this file's path so tests run from any directory.
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared/conformance`, or a skip with a clear reason when it is absent.
+    static func conformanceFolder() throws -> URL {
+        let url = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance")
+        guard FileManager.default.fileExists(atPath: url.appendingPathComponent("yaml_diff.py").path) else {
+            throw XCTSkip("\(url.path) is absent: the conformance suites need ../shared/conformance beside the project")
+        }
+        return url
+    }
+
+    /// The `provision` executable SwiftPM built beside the test bundle.
+    static func provisionBinary() throws -> URL {
+        let folder = Bundle.main.bundleURL.pathExtension == "xctest"
+            ? Bundle.main.bundleURL.deletingLastPathComponent()
+            : (Bundle.main.executableURL ?? Bundle.main.bundleURL).deletingLastPathComponent()
+        for candidate in [folder, folder.deletingLastPathComponent()] {
+            let url = candidate.appendingPathComponent("provision")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw XCTSkip("the provision executable was not found beside the tests in \(folder.path); run `swift build` first")
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs a program to completion; output goes through files so large output cannot block it.
+    static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil,
+                    environment: [String: String]? = nil, in directory: URL? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let directory { process.currentDirectoryURL = directory }
+        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("provision-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: temp) }
+        let outURL = temp.appendingPathComponent("out"), errURL = temp.appendingPathComponent("err")
+        for url in [outURL, errURL] { try Data().write(to: url) }
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+
+    /// Finds an executable on PATH.
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
