@@ -7,8 +7,9 @@ let usage = """
 usage: provision COMMAND [ARGS]
 
 commands:
-  debug yaml     read YAML on stdin, print one JSON value per document
-  debug toml     read TOML on stdin, print toml-test tagged JSON
+  debug yaml [--quiet]   read YAML on stdin, print one JSON value per document
+                         (--quiet: only check it; the exit status says whether it is valid)
+  debug toml [--quiet]   read TOML on stdin, print toml-test tagged JSON
   --version      print the version
   --help         this text
 """
@@ -36,12 +37,17 @@ extension CommandLine {
     }
 
     static func runDebug(_ args: [String]) -> Int32 {
-        guard args.count == 1, let kind = args.first, kind == "yaml" || kind == "toml" else {
-            fail("usage: provision debug yaml|toml  (reads stdin, writes JSON to stdout)")
+        let quiet = args.count == 2 && args[1] == "--quiet"
+        guard args.count == 1 || quiet, let kind = args.first, kind == "yaml" || kind == "toml" else {
+            fail("usage: provision debug yaml|toml [--quiet]  (reads stdin, writes JSON to stdout; --quiet only checks)")
             return 1
         }
         let input = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
         do {
+            if quiet {
+                if kind == "yaml" { _ = try YAMLStream(input, file: "<stdin>") } else { _ = try TOMLTaggedJSON.render(input, file: "<stdin>") }
+                return 0
+            }
             let json = kind == "yaml"
                 ? try YAMLJSON.render(input, file: "<stdin>")
                 : try TOMLTaggedJSON.render(input, file: "<stdin>")

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a fresh Debian machine (as root), then runs `swift test`.
+# The integration tests use the real podman, runc and PyYAML; CI sets
+# PROVISION_REQUIRE_INTEGRATION=1 so that they fail instead of skipping when something is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v podman >/dev/null || need+=(podman)
+command -v runc >/dev/null || need+=(runc)
+command -v newuidmap >/dev/null || need+=(uidmap)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "installing: ${need[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    else
+        echo "not root: skipping the install of ${need[*]} (integration tests will skip)" >&2
+    fi
+fi
+python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
+
+swift build
+swift test
