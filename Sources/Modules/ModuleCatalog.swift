@@ -1,0 +1,6 @@
+import Provisioner
+
+/// Every module `provision` knows, for the engine's name lookup and `--help`.
+public enum ModuleCatalog {
+    public static let all: [any Module.Type] = []
+}

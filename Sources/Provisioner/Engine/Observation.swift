@@ -1,0 +1,74 @@
+/// What a module asks to read from a host before planning. The engine gathers
+/// the observations of many tasks in one round trip; a module never reads itself.
+public enum Observation: Hashable, Sendable {
+    /// `lstat` of a path, and its bytes when `content` is true and it is a regular file.
+    case file(path: String, content: Bool)
+    /// A read-only probe (`getent passwd x`, `systemctl is-enabled y`): exit status and output.
+    case command([String])
+}
+
+public struct FileState: Hashable, Sendable {
+    public enum Kind: String, Sendable { case file, directory, link, other }
+
+    public var kind: Kind
+    /// Permission bits including setuid/setgid/sticky (e.g. 0o755).
+    public var mode: UInt32
+    public var owner: String
+    public var group: String
+    public var size: Int
+    /// Seconds since the epoch, with fractions.
+    public var modified: Double
+    public var linkTarget: String?
+    /// Present when the content was asked for and the path is a regular file.
+    public var content: [UInt8]?
+
+    public init(kind: Kind, mode: UInt32, owner: String, group: String, size: Int = 0,
+                modified: Double = 0, linkTarget: String? = nil, content: [UInt8]? = nil) {
+        self.kind = kind
+        self.mode = mode
+        self.owner = owner
+        self.group = group
+        self.size = size
+        self.modified = modified
+        self.linkTarget = linkTarget
+        self.content = content
+    }
+}
+
+public struct CommandOutput: Hashable, Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String = "") {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+}
+
+/// The answers to a module's observations.
+public struct Observations: Sendable {
+    public var files: [String: FileState] = [:]
+    /// Paths that were looked at and do not exist.
+    public var missing: Set<String> = []
+    public var commands: [[String]: CommandOutput] = [:]
+
+    public init() {}
+
+    /// The state of a path; nil when it does not exist. Asking for a path that was
+    /// never observed is a module bug, so it traps in debug builds.
+    public func file(_ path: String) -> FileState? {
+        assert(files[path] != nil || missing.contains(path), "\(path) was not observed")
+        return files[path]
+    }
+
+    public func command(_ argv: [String]) -> CommandOutput? { commands[argv] }
+
+    public mutating func merge(_ other: Observations) {
+        files.merge(other.files) { $1 }
+        missing.formUnion(other.missing)
+        commands.merge(other.commands) { $1 }
+        for path in other.files.keys { missing.remove(path) }
+    }
+}
