@@ -76,6 +76,10 @@ final class YAMLReaderTests: XCTestCase {
         XCTAssertEqual(json("{1: a, yes: b, ~: c, 1.5: d}"), #"{"1":"a","true":"b","null":"c","1.5":"d"}"#)
     }
 
+    func testKeysDifferingOnlyInNormalizationAreDistinct() {
+        XCTAssertEqual(json("{\"e\\u0301\": 1, \"\\u00e9\": 2}"), "{\"e\u{301}\":1,\"\u{e9}\":2}")
+    }
+
     func testDocumentsBOMAndCRLF() {
         XCTAssertEqual(json("\u{FEFF}a: 1\r\nb: 2\r\n"), #"{"a":1,"b":2}"#)
         XCTAssertEqual(json("--- 1\n--- 2\n...\n---\n"), "1\n2\nnull")

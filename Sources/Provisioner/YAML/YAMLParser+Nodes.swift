@@ -86,14 +86,16 @@ extension YAMLParser {
         case .bool(let v): return .bool(v)
         case .int(let v): return .int(v)
         case .float(let v): return .float(v.bitPattern)
-        case .string(let v): return .string(v)
+        case .string(let v): return .string(Array(v.utf8))
         case .sequence, .mapping:
             throw error("a mapping key must be a scalar, not a \(key.items != nil ? "list" : "mapping") (Ansible cannot use it)", at: key.mark)
         }
     }
 
+    /// Strings compare by code points as Python does: Swift's `==` would make
+    /// "e\u{301}" and "é" one key.
     enum KeyIdentity: Hashable {
-        case null, bool(Bool), int(Int), float(UInt64), string(String)
+        case null, bool(Bool), int(Int), float(UInt64), string([UInt8])
     }
 
     /// Duplicate detection: a linear scan for small mappings, a hash set past that.
