@@ -203,6 +203,39 @@ final class TOMLEditorTests: XCTestCase {
         XCTAssertEqual(reread["s"], "tab\t\"quote\" back\\slash \u{1} é")
     }
 
+    func testOneShotEditReportsWhetherTheTextChanged() throws {
+        let desired: TOMLTable = ["driver": "overlay", "graphroot": "/srv/c"]
+        let first = try TOMLEditor.edit(storage) { try $0.merge(desired, into: ["storage"]) }
+        XCTAssertTrue(first.changed)
+        XCTAssertEqual(try TOMLDocument(parsing: first.text)["storage", "graphroot"], "/srv/c")
+        let second = try TOMLEditor.edit(first.text) { try $0.merge(desired, into: ["storage"]) }
+        XCTAssertFalse(second.changed)
+        XCTAssertEqual(second.text, first.text)
+    }
+
+    func testEdgesOfTheFile() throws {
+        var unterminated = try TOMLEditor(text: "a = 1")
+        try unterminated.set("b", to: 2)
+        XCTAssertEqual(unterminated.text, "a = 1\nb = 2\n")
+        try unterminated.remove("b")
+        XCTAssertEqual(unterminated.text, "a = 1\n")
+
+        var empty = try TOMLEditor(text: "")
+        try empty.set("k", to: "v", in: ["t"])
+        XCTAssertEqual(empty.text, "[t]\nk = \"v\"\n")
+
+        var bom = try TOMLEditor(text: "\u{FEFF}# about t\n[t]\n")
+        try bom.set("top", to: 1)
+        XCTAssertEqual(bom.text, "\u{FEFF}top = 1\n\n# about t\n[t]\n")
+
+        var multiline = try TOMLEditor(text: "[t]\nlist = [\n  1,\n  2,\n] # trailing\ns = \"\"\"\nx\"\"\"\n[u]\n")
+        try multiline.set("after", to: true, in: ["t"])
+        try multiline.set("list", to: [3], in: ["t"])
+        XCTAssertEqual(multiline.text, "[t]\nlist = [3] # trailing\ns = \"\"\"\nx\"\"\"\nafter = true\n[u]\n")
+        try multiline.remove("s", from: ["t"])
+        XCTAssertEqual(multiline.text, "[t]\nlist = [3] # trailing\nafter = true\n[u]\n")
+    }
+
     func testCRLFFilesGetCRLFLines() throws {
         var editor = try TOMLEditor(text: "[a]\r\nx = 1\r\n")
         try editor.set("y", to: 2, in: ["a"])

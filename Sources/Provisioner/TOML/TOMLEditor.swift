@@ -25,6 +25,18 @@ public struct TOMLEditor: Sendable {
         try self.init(bytes: Array(text.utf8), file: file)
     }
 
+    /// One-shot form: `text` with `edits` applied, and whether that changed it.
+    ///
+    ///     let (text, changed) = try TOMLEditor.edit(original, file: path) {
+    ///         try $0.merge(["driver": "overlay", "graphroot": "/srv/c"], into: ["storage"])
+    ///     }
+    public static func edit(_ text: String, file: String = "<toml>",
+                            _ edits: (inout TOMLEditor) throws -> Void) throws -> (text: String, changed: Bool) {
+        var editor = try TOMLEditor(text: text, file: file)
+        try edits(&editor)
+        return (editor.text, editor.isChanged)
+    }
+
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Whether the text differs from `original`.

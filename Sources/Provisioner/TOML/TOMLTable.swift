@@ -10,6 +10,12 @@ public struct TOMLTable: Equatable, Sendable, ExpressibleByDictionaryLiteral {
         for (key, value) in entries { self[key] = value }
     }
 
+    /// For the reader, which already knows the keys are unique and ordered.
+    init(uniqueKeys keys: [String], values: [String: TOMLValue]) {
+        self.keys = keys
+        self.values = values
+    }
+
     public init(dictionaryLiteral elements: (String, TOMLValue)...) { self.init(elements) }
 
     public var count: Int { keys.count }

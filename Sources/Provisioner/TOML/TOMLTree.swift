@@ -139,11 +139,8 @@ struct TOMLTree {
     }
 
     func value(ofTable id: Int) -> TOMLValue {
-        var table = TOMLTable()
-        for key in tables[id].keys {
-            if let child = tables[id].children[key] { table[key] = value(of: child) }
-        }
-        return TOMLValue(.table(table), mark: tables[id].mark)
+        let children = tables[id].children.mapValues(value(of:))
+        return TOMLValue(.table(TOMLTable(uniqueKeys: tables[id].keys, values: children)), mark: tables[id].mark)
     }
 
     private func value(of child: Child) -> TOMLValue {
