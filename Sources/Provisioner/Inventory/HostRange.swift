@@ -42,7 +42,7 @@ struct HostRange {
         for c in host {
             if c == "[" { depth += 1 } else if c == "]" { depth -= 1 } else if c == ":", depth == 0 { return (entry, nil) }
         }
-        return host.isEmpty ? (entry, nil) : (host, port)
+        return host.isEmpty || depth != 0 ? (entry, nil) : (host, port)
     }
 
     private static let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")

@@ -32,7 +32,7 @@ extension Inventory {
             throw ParseError("'all' holds every group and cannot be a child of '\(parent)'", at: location)
         }
         if let path = ancestorPath(from: parent, to: child) {
-            let loop = ([child] + path.reversed() + [child]).joined(separator: " -> ")
+            let loop = (path.reversed() + [child]).joined(separator: " -> ")
             throw ParseError("making '\(child)' a child of '\(parent)' creates a loop (\(loop)); a group cannot be its own ancestor", at: location)
         }
         groupTable[parent]?.children.append(child)
