@@ -121,6 +121,8 @@ final class InventoryPatternTests: XCTestCase {
         XCTAssertTrue(inventory.isImplicitLocalhost("localhost"))
         XCTAssertEqual(try hosts("all"), ["loner", "web1", "db1", "web2", "web10"])   // not part of all
         XCTAssertEqual(try hosts("localhost", limit: "localhost"), ["localhost"])
+        XCTAssertEqual(try hosts("localhost", limit: ""), ["localhost"])
+        XCTAssertEqual(try hosts("localhost", limit: "web"), [])
         let empty = Inventory()
         XCTAssertEqual(try empty.hosts(matching: "localhost").hosts, ["localhost"])
         XCTAssertEqual(try empty.hosts(matching: "all").hosts, [])

@@ -31,11 +31,12 @@ extension Inventory {
         var unmatched: [String] = []
         var warnings: [String] = []
         var selected = try evaluate(patterns.flatMap(Inventory.splitHostPattern), unmatched: &unmatched, warnings: &warnings)
-        if let limit {
-            var subset: [String] = []
-            for part in limit.flatMap(Inventory.splitHostPattern) {
-                if part.hasPrefix("@") { subset.append(contentsOf: try Inventory.limitFile(String(part.dropFirst()))) } else { subset.append(part) }
-            }
+        var subset: [String] = []
+        for part in (limit ?? []).flatMap(Inventory.splitHostPattern) {
+            if part.hasPrefix("@") { subset.append(contentsOf: try Inventory.limitFile(String(part.dropFirst()))) } else { subset.append(part) }
+        }
+        // An empty limit limits nothing, as in Ansible.
+        if !subset.isEmpty {
             let allowed = Set(try evaluate(subset, unmatched: &unmatched, warnings: &warnings))
             selected = selected.filter(allowed.contains)
         }
@@ -51,9 +52,9 @@ extension Inventory {
     /// brackets and in a lone address (`host:22`, an IPv6 address).
     public static func splitHostPattern(_ pattern: String) -> [String] {
         if pattern.contains(",") {
-            return pattern.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+            return pattern.split(separator: ",").map { $0.pythonStripped() }.filter { !$0.isEmpty }
         }
-        let trimmed = pattern.trimmingWhitespace()
+        let trimmed = pattern.pythonStripped()
         if isSingleAddress(trimmed) { return trimmed.isEmpty ? [] : [trimmed] }
         var parts: [String] = []
         var current = ""
@@ -94,7 +95,7 @@ extension Inventory {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw HostPatternError(message: "cannot read limit file \(path)")
         }
-        return text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.pythonStripped() }
     }
 
     /// Ansible's `_evaluate_patterns`: plain parts, then `&` parts, then `!` parts.
@@ -165,13 +166,13 @@ extension Inventory {
               open > pattern.startIndex else { return (pattern, nil) }
         let inside = String(pattern[pattern.index(after: open)..<pattern.index(before: pattern.endIndex)])
         let base = String(pattern[..<open])
-        if let index = Int(inside), inside.allSatisfy({ $0.isASCIIDigit || $0 == "-" }), !inside.dropFirst().contains("-") {
+        if let index = Int(inside), inside.allSatisfy({ $0.isASCIIDecimal || $0 == "-" }), !inside.dropFirst().contains("-") {
             return (base, Subscript(start: index))
         }
         guard let separator = inside.firstIndex(where: { $0 == ":" || $0 == "-" }),
-              let start = Int(inside[..<separator]), inside[..<separator].allSatisfy(\.isASCIIDigit) else { return (pattern, nil) }
+              let start = Int(inside[..<separator]), inside[..<separator].allSatisfy(\.isASCIIDecimal) else { return (pattern, nil) }
         let endText = inside[inside.index(after: separator)...]
-        guard endText.allSatisfy(\.isASCIIDigit) else { return (pattern, nil) }
+        guard endText.allSatisfy(\.isASCIIDecimal) else { return (pattern, nil) }
         return (base, Subscript(start: start, end: endText.isEmpty ? -1 : Int(endText), dashed: inside[separator] == "-"))
     }
 
@@ -191,109 +192,6 @@ extension Inventory {
     }
 }
 
-/// One name pattern: a `~regex` (anchored at the start) or an fnmatch glob (whole name).
-struct NameMatcher {
-    private enum Token {
-        case literal(Unicode.Scalar)
-        case any
-        case star
-        case set(negated: Bool, ranges: [ClosedRange<UInt32>])
-    }
-
-    private let regex: NSRegularExpression?
-    private let tokens: [Token]
-
-    init(_ pattern: String) throws {
-        if pattern.hasPrefix("~") {
-            do {
-                regex = try NSRegularExpression(pattern: String(pattern.dropFirst()))
-            } catch {
-                throw HostPatternError(message: "invalid regular expression in host pattern '\(pattern)'")
-            }
-            tokens = []
-        } else {
-            regex = nil
-            tokens = NameMatcher.compile(Array(pattern.unicodeScalars))
-        }
-    }
-
-    func matches(_ name: String) -> Bool {
-        if let regex {
-            return regex.firstMatch(in: name, options: .anchored, range: NSRange(location: 0, length: name.utf16.count)) != nil
-        }
-        return NameMatcher.match(tokens[...], Array(name.unicodeScalars)[...])
-    }
-
-    /// Python's `fnmatch.translate`: `*`, `?`, `[seq]`, `[!seq]`; an unclosed `[` is literal.
-    private static func compile(_ p: [Unicode.Scalar]) -> [Token] {
-        var tokens: [Token] = []
-        var i = 0
-        while i < p.count {
-            let c = p[i]
-            i += 1
-            switch c {
-            case "*":
-                if case .star? = tokens.last { continue }
-                tokens.append(.star)
-            case "?":
-                tokens.append(.any)
-            case "[":
-                var j = i
-                if j < p.count, p[j] == "!" { j += 1 }
-                if j < p.count, p[j] == "]" { j += 1 }
-                while j < p.count, p[j] != "]" { j += 1 }
-                guard j < p.count else { tokens.append(.literal("[")); continue }
-                var body = Array(p[i..<j])
-                i = j + 1
-                let negated = body.first == "!"
-                if negated { body.removeFirst() }
-                var ranges: [ClosedRange<UInt32>] = []
-                var k = 0
-                while k < body.count {
-                    if k + 2 < body.count, body[k + 1] == "-" {
-                        if body[k].value <= body[k + 2].value { ranges.append(body[k].value...body[k + 2].value) }
-                        k += 3
-                    } else {
-                        ranges.append(body[k].value...body[k].value)
-                        k += 1
-                    }
-                }
-                tokens.append(.set(negated: negated, ranges: ranges))
-            default:
-                tokens.append(.literal(c))
-            }
-        }
-        return tokens
-    }
-
-    /// Glob matching with single-star backtracking (linear in practice).
-    private static func match(_ tokens: ArraySlice<Token>, _ name: ArraySlice<Unicode.Scalar>) -> Bool {
-        var t = tokens.startIndex, n = name.startIndex
-        var starToken: Int?, starName = 0
-        while n < name.endIndex {
-            if t < tokens.endIndex {
-                switch tokens[t] {
-                case .star:
-                    starToken = t
-                    starName = n
-                    t += 1
-                    continue
-                case .any:
-                    t += 1; n += 1; continue
-                case .literal(let c) where c == name[n]:
-                    t += 1; n += 1; continue
-                case .set(let negated, let ranges) where ranges.contains(where: { $0.contains(name[n].value) }) != negated:
-                    t += 1; n += 1; continue
-                default:
-                    break
-                }
-            }
-            guard let star = starToken else { return false }
-            t = star + 1
-            starName += 1
-            n = starName
-        }
-        while t < tokens.endIndex, case .star = tokens[t] { t += 1 }
-        return t == tokens.endIndex
-    }
+extension Character {
+    fileprivate var isASCIIDecimal: Bool { isASCII && isNumber }
 }

@@ -14,7 +14,7 @@ struct HostRange {
         if port == nil, entry.hasSuffix(":") {
             throw Failure(message: "invalid host '\(entry)': a trailing ':' must be followed by a port number")
         }
-        if pattern.trimmingWhitespace() == "---" {
+        if pattern.pythonStripped() == "---" {
             throw Failure(message: "invalid host '---': this is a YAML document marker; is this file YAML with the wrong extension?")
         }
         let names = pattern.contains("[") ? try expandRanges(pattern) : [pattern]
@@ -34,7 +34,7 @@ struct HostRange {
         }
         guard let colon = entry.lastIndex(of: ":") else { return (entry, nil) }
         let portText = entry[entry.index(after: colon)...]
-        guard !portText.isEmpty, portText.allSatisfy(\.isASCIIDigit), let port = Int(portText), port <= 65535 else {
+        guard !portText.isEmpty, portText.allSatisfy(\.isASCIIDecimal), let port = Int(portText), port <= 65535 else {
             return (entry, nil)
         }
         let host = String(entry[..<colon])
@@ -99,12 +99,12 @@ struct HostRange {
 }
 
 extension Character {
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    fileprivate var isASCIIDecimal: Bool { isASCII && isNumber }
 }
 
 extension StringProtocol {
     /// Python's `str.strip()` for the blanks inventories contain.
-    func trimmingWhitespace() -> String {
+    func pythonStripped() -> String {
         var scalars = Substring(self).unicodeScalars[...]
         while let f = scalars.first, f.properties.isWhitespace { scalars.removeFirst() }
         while let l = scalars.last, l.properties.isWhitespace { scalars.removeLast() }

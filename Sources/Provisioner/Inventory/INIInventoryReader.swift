@@ -38,7 +38,7 @@ struct INIInventoryReader {
                 throw ParseError("line is not valid UTF-8", at: SourceLocation(file: file, line: lineNumber, column: 1))
             }
             let indent = line.unicodeScalars.prefix { $0.properties.isWhitespace }.count
-            let text = line.trimmingWhitespace()
+            let text = line.pythonStripped()
             guard let first = text.first, first != "#", first != ";" else { continue }
             let at = SourceLocation(file: file, line: lineNumber, column: indent + 1)
             if let (name, tag) = Self.section(text) {
@@ -139,12 +139,12 @@ struct INIInventoryReader {
         guard let equals = text.firstIndex(of: "=") else {
             throw ParseError("expected key=value in [\(group):vars], got '\(text)'", at: at)
         }
-        let key = text[..<equals].trimmingWhitespace()
-        let raw = text[text.index(after: equals)...].trimmingWhitespace()
+        let key = text[..<equals].pythonStripped()
+        let raw = text[text.index(after: equals)...].pythonStripped()
         guard !key.isEmpty else { throw ParseError("variable name missing before '='", at: at) }
         let value = PythonLiteral.value(of: raw)
         if case .string(let s) = value, s == raw, let hash = raw.range(of: " #") ?? raw.range(of: "\t#") {
-            let comment = raw[hash.lowerBound...].trimmingWhitespace()
+            let comment = raw[hash.lowerBound...].pythonStripped()
             inventory.warnings.append(InventoryWarning(
                 "the value of '\(key)' includes '\(comment)': in a :vars section a comment after a value that is not a Python literal is part of the value", at: at))
         }
@@ -153,7 +153,7 @@ struct INIInventoryReader {
 
     private mutating func readChildLine(_ text: String, at: SourceLocation, inventory: inout Inventory) throws {
         let name = String(text.unicodeScalars.prefix { $0 != ":" && $0 != "]" && !$0.properties.isWhitespace })
-        let rest = text.dropFirst(name.count).trimmingWhitespace()
+        let rest = text.dropFirst(name.count).pythonStripped()
         guard !name.isEmpty, rest.isEmpty || rest.hasPrefix("#") else {
             throw ParseError("expected a group name in [\(group):children], got '\(text)'", at: at)
         }

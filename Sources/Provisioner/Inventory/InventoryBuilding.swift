@@ -66,7 +66,7 @@ extension Inventory {
             let priority: Int?
             switch value {
             case .int(let n): priority = n
-            case .string(let text): priority = Int(text.trimmingWhitespace())
+            case .string(let text): priority = Int(text.pythonStripped())
             case .float(let d) where d.rounded(.towardZero) == d && abs(d) < 1e15: priority = Int(d)
             default: priority = nil
             }

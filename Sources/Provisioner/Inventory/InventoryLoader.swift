@@ -89,7 +89,7 @@ enum InventoryLoader {
         var column = 1
         for piece in list.split(separator: ",", omittingEmptySubsequences: false) {
             defer { column += piece.count + 1 }
-            let entry = piece.trimmingWhitespace()
+            let entry = piece.pythonStripped()
             guard !entry.isEmpty else { continue }
             let (name, port) = HostRange.splitPort(entry)
             let at = SourceLocation(file: list, line: 1, column: column)
@@ -128,7 +128,7 @@ enum InventoryLoader {
     /// The first meaningful line starts a YAML document or mapping (`---`, `{`, `key:`).
     static func looksLikeYAML(_ bytes: [UInt8]) -> Bool {
         for raw in INIInventoryReader.lines(of: bytes) {
-            let line = String(decoding: raw, as: UTF8.self).trimmingWhitespace()
+            let line = String(decoding: raw, as: UTF8.self).pythonStripped()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("---") || line.hasPrefix("{") || line.hasPrefix("%") { return true }
             if line.hasPrefix("[") { return false }
