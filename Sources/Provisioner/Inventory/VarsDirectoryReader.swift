@@ -53,10 +53,10 @@ struct VarsDirectory: Sendable {
             }
             result[name] = merged
         }
-        let known = names
-        for entry in entries.subtracting(used) where !entry.hasPrefix(".") && !entry.hasSuffix("~") {
+        let unused = entries.subtracting(used).sorted { $0.precedesInCodePoints($1) }
+        for entry in unused where !entry.hasPrefix(".") && !entry.hasSuffix("~") {
             let stem = extensions.dropFirst().first { entry.hasSuffix($0) }.map { String(entry.dropLast($0.count)) } ?? entry
-            if let near = Suggestion.nearest(to: stem, in: known) {
+            if let near = Suggestion.nearest(to: stem, in: names) {
                 warnings.append(InventoryWarning("\(join(path, entry)) matches no \(kind) in the inventory (did you mean '\(near)'?)"))
             }
         }
