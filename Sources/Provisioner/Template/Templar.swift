@@ -54,7 +54,7 @@ public struct Templar: Sendable {
     public func renderString(_ text: String) throws -> String {
         guard Templar.containsTemplate(text) else { return text }
         return try located(in: text, name: nil) {
-            try evaluator().renderText(try TemplateCache.shared.template(text))
+            try evaluator().renderText(try TemplateCache.shared.template(text, escapeBackslashes: true))
         }
     }
 
@@ -88,7 +88,7 @@ public struct Templar: Sendable {
     public func renderTemplate(_ text: String, name: String) throws -> String {
         try located(in: text, name: name) {
             guard Templar.containsTemplate(text) else { return text }
-            return try evaluator().renderText(try TemplateCache.shared.template(text))
+            return try evaluator().renderText(try TemplateCache.shared.template(text, escapeBackslashes: false))
         }
     }
 
@@ -121,6 +121,13 @@ final class TemplarContext: @unchecked Sendable {
     init(variables: ValueDict, searchPaths: [String]) {
         self.variables = variables
         self.searchPaths = searchPaths
+    }
+
+    /// How many variables have been looked up and remembered.
+    var cachedCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return rendered.count
     }
 
     /// The variable's value with any templates inside it rendered; nil when it does not exist.
@@ -168,21 +175,26 @@ final class TemplarContext: @unchecked Sendable {
 /// a playbook's strings are parsed once per run however many hosts and items render them.
 final class TemplateCache: @unchecked Sendable {
     static let shared = TemplateCache()
+    /// Playbook strings (backslashes escaped) and template files (not) parse differently.
     private var templates: [String: ParsedTemplate] = [:]
+    private var files: [String: ParsedTemplate] = [:]
     private var expressions: [String: TemplateExpression] = [:]
     private let lock = NSLock()
     /// Entries kept before the cache starts over (bounds memory for generated template text).
     static let capacity = 20_000
 
-    func template(_ text: String) throws -> ParsedTemplate {
+    func template(_ text: String, escapeBackslashes: Bool) throws -> ParsedTemplate {
         lock.lock()
-        let cached = templates[text]
+        let cached = escapeBackslashes ? templates[text] : files[text]
         lock.unlock()
         if let cached { return cached }
-        let parsed = try Self.parseTemplate(text)
+        let parsed = try Self.parseTemplate(text, escapeBackslashes: escapeBackslashes)
         lock.lock()
-        if templates.count >= Self.capacity { templates.removeAll(keepingCapacity: true) }
-        templates[text] = parsed
+        if templates.count + files.count >= Self.capacity {
+            templates.removeAll(keepingCapacity: true)
+            files.removeAll(keepingCapacity: true)
+        }
+        if escapeBackslashes { templates[text] = parsed } else { files[text] = parsed }
         lock.unlock()
         return parsed
     }
@@ -219,7 +231,7 @@ final class TemplateCache: @unchecked Sendable {
         return out
     }
 
-    static func parseTemplate(_ text: String) throws -> ParsedTemplate {
+    static func parseTemplate(_ text: String, escapeBackslashes: Bool) throws -> ParsedTemplate {
         var source = normalizedSource(text)
         var trailing = 0
         for b in source.reversed() {
@@ -230,7 +242,7 @@ final class TemplateCache: @unchecked Sendable {
         let full = source
         if trailing > 0 { source.removeLast() }
         do {
-            let nodes = try TemplateParser.parseTemplate(try TemplateLexer.tokenize(template: source))
+            let nodes = try TemplateParser.parseTemplate(try TemplateLexer.tokenize(template: source, escapeBackslashes: escapeBackslashes))
             return ParsedTemplate(source: full, nodes: nodes, trailingNewlines: trailing)
         } catch let error as TemplateError {
             throw error.located(in: full, name: nil)

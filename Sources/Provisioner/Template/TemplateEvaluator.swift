@@ -9,7 +9,10 @@ enum TemplateOperand {
     func get() throws -> Value {
         switch self {
         case .value(let v): return v
-        case .undefined(let u): throw u.error
+        case .undefined(let u):
+            // Jinja2's implicit `else` of `a if b` is its lenient Undefined, which prints as nothing.
+            if u.lenient { return .string("") }
+            throw u.error
         }
     }
 
@@ -23,6 +26,7 @@ struct TemplateUndefined {
     var message: String
     var variable: String?
     var offset: Int?
+    var lenient = false
 
     var error: TemplateError { TemplateError(message, undefinedVariable: variable, at: offset) }
 
@@ -42,6 +46,8 @@ struct TemplateEvaluator {
     let context: TemplarContext
     /// Local scopes, innermost last.
     var scopes: [[String: Value]] = []
+    /// Running `for` loops, innermost last; `loop` is built from them only when read.
+    var loops: [TemplateLoopState] = []
     /// Variables being rendered right now, to detect `a: "{{ b }}"`, `b: "{{ a }}"`.
     var resolving: [String] = []
 
@@ -70,6 +76,10 @@ struct TemplateEvaluator {
             var d = ValueDict()
             for pair in pairs { d[try value(pair.key).pythonText] = try value(pair.value) }
             return .value(.dict(d))
+        case .attribute(.name("loop", _), let name, let at) where activeLoop != nil:
+            // `loop.index` and friends without building the whole `loop` dict each iteration.
+            if let v = activeLoop?.attribute(name) { return .value(v) }
+            return .undefined(TemplateUndefined.missing(.string(name), of: .dict(ValueDict()), at: at))
         case .attribute(let base, let name, let at):
             let object = try evaluate(base)
             guard case .value(let v) = object else { return object }
@@ -120,7 +130,7 @@ struct TemplateEvaluator {
             if try truth(condition) { return try evaluate(then) }
             if let otherwise { return try evaluate(otherwise) }
             return .undefined(TemplateUndefined(message: "the inline if-expression evaluated to false and no else section was defined",
-                                                variable: nil, offset: nil))
+                                                variable: nil, offset: nil, lenient: true))
         case .filter(let base, let name, let arguments, let at):
             return try applyFilter(name, to: try evaluate(base), arguments, at: at)
         case .test(let base, let name, let arguments, let at):
@@ -133,8 +143,9 @@ struct TemplateEvaluator {
     // MARK: Names
 
     func lookup(_ name: String, at offset: Int) throws -> TemplateOperand {
-        for scope in scopes.reversed() {
-            if let v = scope[name] { return .value(v) }
+        for depth in scopes.indices.reversed() {
+            if let v = scopes[depth][name] { return .value(v) }
+            if name == "loop", let loop = loops.last, loop.scopeDepth == depth { return .value(.dict(loop.dictionary)) }
         }
         do {
             if let v = try context.variable(name, evaluator: self) { return .value(v) }
@@ -267,9 +278,9 @@ struct TemplateEvaluator {
                 if error.offset == nil { error.offset = nameOffset }
                 throw error
             }
-        case .attribute(.name("loop", _), "cycle", _) where isLocal("loop"):
+        case .attribute(.name("loop", _), "cycle", _) where activeLoop != nil:
             let arguments = try self.arguments(call, for: "loop.cycle()")
-            guard case .int(let index)? = try value(.name("loop", at: offset))["index0"], !arguments.positional.isEmpty else {
+            guard let index = activeLoop?.index, !arguments.positional.isEmpty else {
                 throw TemplateError("no items for cycling given", at: offset)
             }
             return arguments.positional[index % arguments.positional.count]
@@ -289,6 +300,47 @@ struct TemplateEvaluator {
     }
 
     func isLocal(_ name: String) -> Bool {
-        scopes.contains { $0[name] != nil }
+        scopes.contains { $0[name] != nil } || (name == "loop" && activeLoop != nil)
+    }
+
+    /// The innermost loop, unless a local variable named `loop` hides it.
+    var activeLoop: TemplateLoopState? {
+        guard let loop = loops.last else { return nil }
+        for depth in loop.scopeDepth..<scopes.count where scopes[depth]["loop"] != nil { return nil }
+        return loop
+    }
+}
+
+/// Jinja2's `loop` variable for one running `for`.
+struct TemplateLoopState {
+    let items: [Value]
+    var index = 0
+    /// The scope that holds this loop's iteration variables.
+    let scopeDepth: Int
+
+    func attribute(_ name: String) -> Value? {
+        let length = items.count
+        switch name {
+        case "index": return .int(index + 1)
+        case "index0": return .int(index)
+        case "revindex": return .int(length - index)
+        case "revindex0": return .int(length - index - 1)
+        case "first": return .bool(index == 0)
+        case "last": return .bool(index == length - 1)
+        case "length": return .int(length)
+        case "depth": return .int(1)
+        case "depth0": return .int(0)
+        case "previtem": return index > 0 ? items[index - 1] : nil
+        case "nextitem": return index < length - 1 ? items[index + 1] : nil
+        default: return nil
+        }
+    }
+
+    var dictionary: ValueDict {
+        var d = ValueDict()
+        for key in ["index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0", "previtem", "nextitem"] {
+            d[key] = attribute(key)
+        }
+        return d
     }
 }

@@ -65,7 +65,17 @@ enum TemplateGlobals {
         let terms = try arguments.rest(from: 1)
         var options: [String: Value] = [:]
         for (key, operand) in arguments.keywords { options[key] = try operand.get() }
-        let wantList = query || options["wantlist"]?.isTruthy == true
+        let wantList = query || options.removeValue(forKey: "wantlist")?.isTruthy == true
+        let errors = options.removeValue(forKey: "errors")?.pythonText ?? "strict"
+        do {
+            return try run(name, plugin: plugin, terms: terms, options: options, wantList: wantList, evaluator: evaluator)
+        } catch where errors == "ignore" || errors == "warn" {
+            return wantList ? .list([]) : .null
+        }
+    }
+
+    static func run(_ name: String, plugin: String, terms: [Value], options: [String: Value], wantList: Bool,
+                    evaluator: TemplateEvaluator) throws -> Value {
         var results: [Value]
         switch name {
         case "env":
@@ -84,19 +94,20 @@ enum TemplateGlobals {
                     throw TemplateError("No variable found with this name: \(variable)", undefinedVariable: u.variable)
                 }
             }
-        case "items", "list":
-            results = name == "items" ? TemplateFilters.flatten(terms, levels: 1, skipNulls: false) : terms
-            if name == "items" || query { return .list(results) }
+        case "items":
+            results = TemplateFilters.flatten(terms, levels: 1, skipNulls: false)
+        case "list":
+            results = terms
         case "indexed_items":
             results = TemplateFilters.flatten(terms, levels: 1, skipNulls: false).enumerated().map { .list([.int($0.offset), $0.element]) }
-            return .list(results)
         default:
             throw TemplateError("lookup plugin '\(plugin)' not found" + Suggestion.hint(for: name, in: lookups))
         }
-        if wantList { return .list(results) }
-        // Ansible joins several results with commas unless a list was asked for.
+        if wantList || results.isEmpty { return .list(results) }
+        // Without wantlist Ansible unwraps one result and joins several strings with commas.
         if results.count == 1 { return results[0] }
-        return .string(results.map(\.pythonText).joined(separator: ","))
+        let strings = results.compactMap(\.string)
+        return strings.count == results.count ? .string(strings.joined(separator: ",")) : .list(results)
     }
 
     /// The file lookup: relative paths are searched under `files/` and then directly in each search path.

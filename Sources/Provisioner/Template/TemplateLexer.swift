@@ -30,12 +30,16 @@ struct TemplateLexer {
     private var pos = 0
     private var tokens: [TemplateToken] = []
     private let trimBlocks = true  // Ansible's default everywhere (lstrip_blocks stays off).
+    /// Ansible's `escape_backslashes`: string literals inside `{{ }}` keep their backslashes,
+    /// because the YAML that held the template already processed escapes once.
+    private var rawStringsInOutput = false
 
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// Tokens of a whole template (text with `{{ }}`, `{% %}` and `{# #}`).
-    static func tokenize(template bytes: [UInt8]) throws -> [TemplateToken] {
+    static func tokenize(template bytes: [UInt8], escapeBackslashes: Bool = false) throws -> [TemplateToken] {
         var lexer = TemplateLexer(bytes)
+        lexer.rawStringsInOutput = escapeBackslashes
         try lexer.lexRoot()
         lexer.tokens.append(TemplateToken(kind: .eof, offset: bytes.count))
         return lexer.tokens
@@ -216,7 +220,7 @@ struct TemplateLexer {
                 }
             }
             if balance.isEmpty, let tag, endTag(tag) { return }
-            try lexToken(balance: &balance)
+            try lexToken(balance: &balance, raw: rawStringsInOutput && tag == .variable)
         }
     }
 
@@ -244,7 +248,7 @@ struct TemplateLexer {
         }
     }
 
-    private mutating func lexToken(balance: inout [UInt8]) throws {
+    private mutating func lexToken(balance: inout [UInt8], raw: Bool) throws {
         let start = pos
         let b = bytes[pos]
         if isDigit(b) {
@@ -253,7 +257,7 @@ struct TemplateLexer {
             while pos < bytes.count, isNameStart(bytes[pos]) || isDigit(bytes[pos]) { pos += 1 }
             tokens.append(TemplateToken(kind: .name(String(decoding: bytes[start..<pos], as: UTF8.self)), offset: start))
         } else if b == UInt8(ascii: "'") || b == UInt8(ascii: "\"") {
-            tokens.append(TemplateToken(kind: .string(try lexString()), offset: start))
+            tokens.append(TemplateToken(kind: .string(try lexString(raw: raw)), offset: start))
         } else {
             let op = try lexOperator()
             switch op {
@@ -378,7 +382,7 @@ struct TemplateLexer {
         return .integer(value)
     }
 
-    private mutating func lexString() throws -> String {
+    private mutating func lexString(raw: Bool) throws -> String {
         let start = pos
         let quote = bytes[pos]
         var i = pos + 1
@@ -387,6 +391,7 @@ struct TemplateLexer {
         }
         guard i < bytes.count else { throw TemplateError("unterminated string", at: start) }
         pos = i + 1
+        if raw { return String(decoding: bytes[(start + 1)..<i], as: UTF8.self) }
         return try Self.unescape(bytes[(start + 1)..<i], at: start)
     }
 

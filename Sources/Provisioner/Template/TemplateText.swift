@@ -95,25 +95,13 @@ extension TemplateEvaluator {
             try render(loop.otherwise, into: &out, budget: &budget)
             return
         }
-        let length = items.count
+        loops.append(TemplateLoopState(items: items, scopeDepth: scopes.count))
+        defer { loops.removeLast() }
         for (index, item) in items.enumerated() {
             budget -= 1
             guard budget >= 0 else { throw TemplateError("template loops ran more than \(Self.maxIterations) iterations", at: loop.at) }
-            var scope = try bind(item)
-            var info = ValueDict()
-            info["index"] = .int(index + 1)
-            info["index0"] = .int(index)
-            info["revindex"] = .int(length - index)
-            info["revindex0"] = .int(length - index - 1)
-            info["first"] = .bool(index == 0)
-            info["last"] = .bool(index == length - 1)
-            info["length"] = .int(length)
-            info["depth"] = .int(1)
-            info["depth0"] = .int(0)
-            if index > 0 { info["previtem"] = items[index - 1] }
-            if index < length - 1 { info["nextitem"] = items[index + 1] }
-            scope["loop"] = .dict(info)
-            scopes.append(scope)
+            loops[loops.count - 1].index = index
+            scopes.append(try bind(item))
             defer { scopes.removeLast() }
             try render(loop.body, into: &out, budget: &budget)
         }
@@ -125,7 +113,7 @@ extension TemplateEvaluator {
     /// anything else is text, with the template's trailing newlines kept.
     func renderNative(_ text: String) throws -> Value {
         guard Templar.containsTemplate(text) else { return .string(text) }
-        let parsed = try TemplateCache.shared.template(text)
+        let parsed = try TemplateCache.shared.template(text, escapeBackslashes: true)
         if let expression = parsed.singleExpression {
             let v = try value(expression)
             guard case .string(let s) = v else { return v }

@@ -106,11 +106,9 @@ struct YAMLEmitter {
     var column = 0
     var whitespace = true
     var indention = true
-    var openEnded = false
     var indent: Int?
     var indents: [Int?] = []
     var flowLevel = 0
-    var rootContext = false
     var sequenceContext = false
     var mappingContext = false
     var simpleKeyContext = false
@@ -127,12 +125,10 @@ struct YAMLEmitter {
             writeIndent()
             writeIndicator("---", needWhitespace: true)
         }
-        emitNode(node, root: true)
+        emitNode(node)
         writeIndent()
+        // libyaml (which Ansible's dumper uses) ends an open plain root scalar without `...`.
         if options.explicitEnd {
-            writeIndicator("...", needWhitespace: true)
-            writeIndent()
-        } else if openEnded {
             writeIndicator("...", needWhitespace: true)
             writeIndent()
         }
@@ -147,8 +143,7 @@ struct YAMLEmitter {
         }
     }
 
-    mutating func emitNode(_ node: Node, root: Bool = false, sequence: Bool = false, mapping: Bool = false, simpleKey: Bool = false) {
-        rootContext = root
+    mutating func emitNode(_ node: Node, sequence: Bool = false, mapping: Bool = false, simpleKey: Bool = false) {
         sequenceContext = sequence
         mappingContext = mapping
         simpleKeyContext = simpleKey
@@ -232,8 +227,8 @@ struct YAMLEmitter {
     func isSimpleKey(_ node: Node) -> Bool {
         switch node {
         case .scalar(let text, _):
-            let analysis = ScalarAnalysis(text, allowUnicode: allowUnicode)
-            return analysis.length < 128 && !analysis.empty && !analysis.multiline
+            // libyaml measures keys in bytes and, unlike PyYAML, accepts an empty key as simple.
+            return text.utf8.count < 128 && !ScalarAnalysis(text, allowUnicode: allowUnicode).multiline
         case .sequence(let items, _): return items.isEmpty
         case .mapping(let pairs, _): return pairs.isEmpty
         }
@@ -254,6 +249,11 @@ struct YAMLEmitter {
 
     // MARK: Writers
 
+    /// `text[start:end]` with Python's forgiving bounds.
+    static func slice(_ text: [Unicode.Scalar], _ start: Int, _ end: Int) -> String {
+        start < end ? String(String.UnicodeScalarView(text[start..<end])) : ""
+    }
+
     static func isBreak(_ c: Unicode.Scalar?) -> Bool {
         guard let c else { return false }
         return c == "\n" || c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}"
@@ -273,7 +273,6 @@ struct YAMLEmitter {
         write(self.whitespace || !needWhitespace ? indicator : " " + indicator)
         self.whitespace = whitespace
         self.indention = self.indention && indention
-        openEnded = false
     }
 
     mutating func writeIndent() {
@@ -293,7 +292,6 @@ struct YAMLEmitter {
     }
 
     mutating func writePlain(_ text: [Unicode.Scalar], split: Bool) {
-        if rootContext { openEnded = true }
         if text.isEmpty { return }
         if !whitespace { write(" ") }
         whitespace = false
@@ -309,7 +307,7 @@ struct YAMLEmitter {
                         whitespace = false
                         indention = false
                     } else {
-                        write(String(String.UnicodeScalarView(text[start..<end])))
+                        write(Self.slice(text, start, end))
                     }
                     start = end
                 }
@@ -323,7 +321,7 @@ struct YAMLEmitter {
                     start = end
                 }
             } else if ch == nil || ch == " " || Self.isBreak(ch) {
-                write(String(String.UnicodeScalarView(text[start..<end])))
+                write(Self.slice(text, start, end))
                 start = end
             }
             if let ch {
@@ -345,7 +343,7 @@ struct YAMLEmitter {
                     if start + 1 == end, column > bestWidth, split, start != 0, end != text.count {
                         writeIndent()
                     } else {
-                        write(String(String.UnicodeScalarView(text[start..<end])))
+                        write(Self.slice(text, start, end))
                     }
                     start = end
                 }
@@ -358,7 +356,7 @@ struct YAMLEmitter {
                 }
             } else if ch == nil || ch == " " || Self.isBreak(ch) || ch == "'" {
                 if start < end {
-                    write(String(String.UnicodeScalarView(text[start..<end])))
+                    write(Self.slice(text, start, end))
                     start = end
                 }
             }
@@ -380,52 +378,41 @@ struct YAMLEmitter {
         "\u{0D}": "r", "\u{1B}": "e", "\"": "\"", "\\": "\\", "\u{85}": "N", "\u{A0}": "_", "\u{2028}": "L", "\u{2029}": "P",
     ]
 
+    /// libyaml's double-quoted writer (it differs from PyYAML's): escapes as needed, and
+    /// folds long lines only at single spaces, escaping a following space with `\`.
     mutating func writeDoubleQuoted(_ text: [Unicode.Scalar], split: Bool) {
         writeIndicator("\"", needWhitespace: true)
-        var start = 0, end = 0
-        while end <= text.count {
-            let ch: Unicode.Scalar? = end < text.count ? text[end] : nil
-            let printable: Bool = ch.map { c in
-                (c.value >= 0x20 && c.value <= 0x7E)
-                    || (allowUnicode && ((c.value >= 0xA0 && c.value <= 0xD7FF) || (c.value >= 0xE000 && c.value <= 0xFFFD)))
-            } ?? false
-            if ch == nil || ch == "\"" || ch == "\\" || ch == "\u{85}" || ch == "\u{2028}" || ch == "\u{2029}" || ch == "\u{FEFF}" || !printable {
-                if start < end {
-                    write(String(String.UnicodeScalarView(text[start..<end])))
-                    start = end
+        var spaces = false
+        for (i, ch) in text.enumerated() {
+            let printable = (ch.value >= 0x20 && ch.value <= 0x7E) || (allowUnicode && ScalarAnalysis.isPrintableUnicode(ch))
+            if !printable || ch == "\u{FEFF}" || Self.isBreak(ch) || ch == "\r" || ch == "\"" || ch == "\\" {
+                if let e = Self.escapes[ch] {
+                    write("\\" + e)
+                } else {
+                    let hex = String(ch.value, radix: 16, uppercase: true)
+                    let (prefix, width) = ch.value <= 0xFF ? ("\\x", 2) : ch.value <= 0xFFFF ? ("\\u", 4) : ("\\U", 8)
+                    write(prefix + String(repeating: "0", count: max(0, width - hex.count)) + hex)
                 }
-                if let ch {
-                    let data: String
-                    if let e = Self.escapes[ch] {
-                        data = "\\" + e
-                    } else {
-                        let hex = String(ch.value, radix: 16, uppercase: true)
-                        let (prefix, width) = ch.value <= 0xFF ? ("\\x", 2) : ch.value <= 0xFFFF ? ("\\u", 4) : ("\\U", 8)
-                        data = prefix + String(repeating: "0", count: max(0, width - hex.count)) + hex
-                    }
-                    write(data)
-                    start = end + 1
+                spaces = false
+            } else if ch == " " {
+                if split, !spaces, column > bestWidth, i != 0, i != text.count - 1 {
+                    writeIndent()
+                    if i + 1 < text.count, text[i + 1] == " " { write("\\") }
+                } else {
+                    write(" ")
                 }
+                spaces = true
+            } else {
+                out.append(ch)
+                column += 1
+                spaces = false
             }
-            if end > 0, end < text.count - 1, ch == " " || start >= end, column + (end - start) > bestWidth, split {
-                var data = String(String.UnicodeScalarView(text[start..<end])) + "\\"
-                if start < end { start = end }
-                write(data)
-                writeIndent()
-                whitespace = false
-                indention = false
-                if text[start] == " " {
-                    data = "\\"
-                    write(data)
-                }
-            }
-            end += 1
         }
         writeIndicator("\"", needWhitespace: false)
     }
 }
 
-/// PyYAML's `analyze_scalar`: which styles can represent a string faithfully.
+/// PyYAML's `analyze_scalar` (with libyaml's character classes): which styles can represent a string faithfully.
 struct ScalarAnalysis {
     let scalars: [Unicode.Scalar]
     var empty = false
@@ -433,7 +420,12 @@ struct ScalarAnalysis {
     var allowFlowPlain = true
     var allowBlockPlain = true
     var allowSingleQuoted = true
-    var length: Int { scalars.count }
+
+    /// libyaml's printable non-ASCII range (narrower than PyYAML's: no NEL, nothing beyond the BMP).
+    static func isPrintableUnicode(_ c: Unicode.Scalar) -> Bool {
+        let v = c.value
+        return (v >= 0xA0 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD && v != 0xFEFF)
+    }
 
     init(_ text: String, allowUnicode: Bool) {
         scalars = Array(text.unicodeScalars)
@@ -484,12 +476,7 @@ struct ScalarAnalysis {
             }
             if YAMLEmitter.isBreak(ch) { lineBreaks = true }
             if !(ch == "\n" || (ch.value >= 0x20 && ch.value <= 0x7E)) {
-                let v = ch.value
-                if (v == 0x85 || (v >= 0xA0 && v <= 0xD7FF) || (v >= 0xE000 && v <= 0xFFFD) || (v >= 0x10000 && v < 0x10FFFF)) && v != 0xFEFF {
-                    if !allowUnicode { specialCharacters = true }
-                } else {
-                    specialCharacters = true
-                }
+                if !allowUnicode || !Self.isPrintableUnicode(ch) { specialCharacters = true }
             }
             if ch == " " {
                 if index == 0 { leadingSpace = true }
