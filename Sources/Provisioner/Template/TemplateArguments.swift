@@ -44,7 +44,8 @@ struct TemplateArguments {
     func value(_ index: Int, _ name: String) throws -> Value? {
         guard let operand = operand(index, name) else { return nil }
         let v = try operand.get()
-        return v.isNull ? nil : v
+        if v.isNull { return nil }
+        return v
     }
 
     func value(_ index: Int, _ name: String, default fallback: Value) throws -> Value {

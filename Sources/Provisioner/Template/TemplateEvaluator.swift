@@ -44,8 +44,12 @@ struct TemplateUndefined {
 /// (loop variables, `{% set %}`), Python semantics throughout.
 struct TemplateEvaluator {
     let context: TemplarContext
-    /// Local scopes, innermost last.
-    var scopes: [[String: Value]] = []
+    /// Local scopes, innermost last. Shared by reference so `{{ list.append(x) }}` can update them.
+    let locals = TemplateLocals()
+    var scopes: [[String: Value]] {
+        get { locals.scopes }
+        nonmutating set { locals.scopes = newValue }
+    }
     /// Running `for` loops, innermost last; `loop` is built from them only when read.
     var loops: [TemplateLoopState] = []
     /// Variables being rendered right now, to detect `a: "{{ b }}"`, `b: "{{ a }}"`.
@@ -284,6 +288,14 @@ struct TemplateEvaluator {
                 throw TemplateError("no items for cycling given", at: offset)
             }
             return arguments.positional[index % arguments.positional.count]
+        case .attribute(.name(let name, _), let method, let at) where TemplateMethods.mutating.contains(method):
+            let arguments = try self.arguments(call, for: "\(method)()")
+            do {
+                return .value(try mutate(name, method, arguments))
+            } catch var error as TemplateError {
+                if error.offset == nil { error.offset = at }
+                throw error
+            }
         case .attribute(let base, let method, let at):
             let object = try value(base)
             let arguments = try self.arguments(call, for: "\(method)()")
@@ -299,6 +311,22 @@ struct TemplateEvaluator {
         }
     }
 
+    /// `list.append(x)` and friends: Jinja2 templates mutate lists and dicts in place, so the
+    /// variable is updated in its scope (a playbook variable is first copied into the template's scope).
+    func mutate(_ name: String, _ method: String, _ arguments: TemplateArguments) throws -> Value {
+        var depth = scopes.lastIndex { $0[name] != nil }
+        if depth == nil, !scopes.isEmpty, let global = try context.variable(name, evaluator: self) {
+            scopes[0][name] = global
+            depth = 0
+        }
+        guard let depth, let current = scopes[depth][name] else {
+            throw TemplateError("'\(name)' is undefined", undefinedVariable: name)
+        }
+        let (updated, result) = try TemplateMethods.mutate(current, method, arguments)
+        scopes[depth][name] = updated
+        return result
+    }
+
     func isLocal(_ name: String) -> Bool {
         scopes.contains { $0[name] != nil } || (name == "loop" && activeLoop != nil)
     }
@@ -309,6 +337,11 @@ struct TemplateEvaluator {
         for depth in loop.scopeDepth..<scopes.count where scopes[depth]["loop"] != nil { return nil }
         return loop
     }
+}
+
+/// The local variables of one render.
+final class TemplateLocals {
+    var scopes: [[String: Value]] = []
 }
 
 /// Jinja2's `loop` variable for one running `for`.
@@ -330,8 +363,9 @@ struct TemplateLoopState {
         case "length": return .int(length)
         case "depth": return .int(1)
         case "depth0": return .int(0)
-        case "previtem": return index > 0 ? items[index - 1] : nil
-        case "nextitem": return index < length - 1 ? items[index + 1] : nil
+        // `Value` is nil-literal-expressible, so spell out the missing case.
+        case "previtem": return index > 0 ? items[index - 1] : Optional<Value>.none
+        case "nextitem": return index < length - 1 ? items[index + 1] : Optional<Value>.none
         default: return nil
         }
     }

@@ -13,6 +13,68 @@ enum TemplateMethods {
         throw TemplateError("'\(type)' has no attribute '\(method)'")
     }
 
+    /// Methods that change their list or dict.
+    static let mutating: Set<String> = ["append", "extend", "insert", "pop", "remove", "clear", "update", "setdefault"]
+
+    /// Applies a mutating method; returns the new container and the call's result.
+    static func mutate(_ object: Value, _ method: String, _ arguments: TemplateArguments) throws -> (Value, Value) {
+        switch (object, method) {
+        case (.list(var l), "append"):
+            guard let x = try arguments.operand(0, "object")?.get() else { throw arguments.error("takes exactly one argument (0 given)") }
+            l.append(x)
+            return (.list(l), .null)
+        case (.list(var l), "extend"):
+            guard let x = try arguments.value(0, "iterable") else { throw arguments.error("takes exactly one argument (0 given)") }
+            l += try TemplateFilters.items(x, arguments)
+            return (.list(l), .null)
+        case (.list(var l), "insert"):
+            var i = try arguments.int(0, "index", default: 0)
+            guard let x = try arguments.operand(1, "object")?.get() else { throw arguments.error("expected 2 arguments") }
+            if i < 0 { i = max(0, i + l.count) }
+            l.insert(x, at: min(i, l.count))
+            return (.list(l), .null)
+        case (.list(var l), "pop"):
+            guard !l.isEmpty else { throw TemplateError("pop from empty list") }
+            var i = try arguments.int(0, "index", default: -1)
+            if i < 0 { i += l.count }
+            guard i >= 0, i < l.count else { throw TemplateError("pop index out of range") }
+            return (.list(l), l.remove(at: i))
+        case (.list(var l), "remove"):
+            guard let x = try arguments.operand(0, "value")?.get() else { throw arguments.error("takes exactly one argument (0 given)") }
+            guard let i = l.firstIndex(where: { $0.pythonEquals(x) }) else { throw TemplateError("list.remove(x): x not in list") }
+            l.remove(at: i)
+            return (.list(l), .null)
+        case (.list, "clear"):
+            return (.list([]), .null)
+        case (.dict(var d), "update"):
+            if let other = try arguments.value(0, "other") {
+                guard case .dict(let o) = other else { throw arguments.error("expects a dict, got \(other.typeName)") }
+                d = d.merging(o)
+            }
+            for (key, operand) in arguments.keywords { d[key] = try operand.get() }
+            return (.dict(d), .null)
+        case (.dict(var d), "pop"):
+            guard let key = try arguments.value(0, "key")?.pythonText else { throw arguments.error("expected at least 1 argument, got 0") }
+            if let v = d[key] {
+                d[key] = nil
+                return (.dict(d), v)
+            }
+            guard let fallback = arguments.operand(1, "default") else { throw TemplateError("KeyError: \(Value.string(key).pythonRepr)") }
+            return (.dict(d), try fallback.get())
+        case (.dict(var d), "setdefault"):
+            guard let key = try arguments.value(0, "key")?.pythonText else { throw arguments.error("expected at least 1 argument, got 0") }
+            if let v = d[key] { return (.dict(d), v) }
+            let v = try arguments.operand(1, "default")?.get() ?? .null
+            d[key] = v
+            return (.dict(d), v)
+        case (.dict, "clear"):
+            return (.dict(ValueDict()), .null)
+        default:
+            let type = object.isNull ? "None" : "\(object.typeName) object"
+            throw TemplateError("'\(type)' has no attribute '\(method)'")
+        }
+    }
+
     static func stringArgument(_ arguments: TemplateArguments, _ index: Int, _ name: String) throws -> String {
         guard let v = try arguments.value(index, name) else { throw arguments.error("missing argument '\(name)'") }
         guard case .string(let s) = v else { throw arguments.error("must be str, not \(v.typeName)") }

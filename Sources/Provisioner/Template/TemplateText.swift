@@ -123,7 +123,7 @@ extension TemplateEvaluator {
     }
 
     func renderText(_ parsed: ParsedTemplate) throws -> String {
-        var renderer = self
+        var renderer = TemplateEvaluator(context: context, resolving: resolving)
         renderer.scopes.append([:])
         var out = ""
         var budget = Self.maxIterations
