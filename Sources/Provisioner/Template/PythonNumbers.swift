@@ -98,7 +98,7 @@ enum PythonNumbers {
         if method == "common", case .int(let i) = number {
             guard precision < 0 else { return .int(i) }
             let factor = Foundation.pow(10.0, Double(-precision))
-            return .int(Int((Double(i) / factor).rounded(.toNearestOrEven) * factor))
+            return .int(truncate((Double(i) / factor).rounded(.toNearestOrEven) * factor) ?? 0)
         }
         let d = number.double
         guard d.isFinite else { return .float(d) }

@@ -1,45 +1,3 @@
-/// What an expression evaluates to: a value, or Ansible's lazy "undefined", which only
-/// `default`, `mandatory`, `is defined`/`is undefined` and attribute chains may touch;
-/// every other use raises its error.
-enum TemplateOperand {
-    case value(Value)
-    case undefined(TemplateUndefined)
-
-    /// The value, or the undefined's error.
-    func get() throws -> Value {
-        switch self {
-        case .value(let v): return v
-        case .undefined(let u):
-            // Jinja2's implicit `else` of `a if b` is its lenient Undefined, which prints as nothing.
-            if u.lenient { return .string("") }
-            throw u.error
-        }
-    }
-
-    var isUndefined: Bool {
-        if case .undefined = self { return true }
-        return false
-    }
-}
-
-struct TemplateUndefined {
-    var message: String
-    var variable: String?
-    var offset: Int?
-    var lenient = false
-
-    var error: TemplateError { TemplateError(message, undefinedVariable: variable, at: offset) }
-
-    /// Jinja2's wording for a missing attribute or item of `object`.
-    static func missing(_ key: Value, of object: Value, at offset: Int) -> TemplateUndefined {
-        let type = object.isNull ? "None" : "\(object.typeName) object"
-        if case .string = key {
-            return TemplateUndefined(message: "'\(type)' has no attribute \(key.pythonRepr)", variable: nil, offset: offset)
-        }
-        return TemplateUndefined(message: "\(type) has no element \(key.pythonRepr)", variable: nil, offset: offset)
-    }
-}
-
 /// Evaluates expressions against a `TemplarContext` (the variables) and local scopes
 /// (loop variables, `{% set %}`), Python semantics throughout.
 struct TemplateEvaluator {
@@ -336,45 +294,5 @@ struct TemplateEvaluator {
         guard let loop = loops.last else { return nil }
         for depth in loop.scopeDepth..<scopes.count where scopes[depth]["loop"] != nil { return nil }
         return loop
-    }
-}
-
-/// The local variables of one render.
-final class TemplateLocals {
-    var scopes: [[String: Value]] = []
-}
-
-/// Jinja2's `loop` variable for one running `for`.
-struct TemplateLoopState {
-    let items: [Value]
-    var index = 0
-    /// The scope that holds this loop's iteration variables.
-    let scopeDepth: Int
-
-    func attribute(_ name: String) -> Value? {
-        let length = items.count
-        switch name {
-        case "index": return .int(index + 1)
-        case "index0": return .int(index)
-        case "revindex": return .int(length - index)
-        case "revindex0": return .int(length - index - 1)
-        case "first": return .bool(index == 0)
-        case "last": return .bool(index == length - 1)
-        case "length": return .int(length)
-        case "depth": return .int(1)
-        case "depth0": return .int(0)
-        // `Value` is nil-literal-expressible, so spell out the missing case.
-        case "previtem": return index > 0 ? items[index - 1] : Optional<Value>.none
-        case "nextitem": return index < length - 1 ? items[index + 1] : Optional<Value>.none
-        default: return nil
-        }
-    }
-
-    var dictionary: ValueDict {
-        var d = ValueDict()
-        for key in ["index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0", "previtem", "nextitem"] {
-            d[key] = attribute(key)
-        }
-        return d
     }
 }

@@ -11,7 +11,7 @@ extension TemplateFilters {
         "to_json": strict { value, arguments in
             try arguments.check(["indent", "sort_keys", "ensure_ascii", "separators"])
             var options = PythonJSON.Options()
-            options.indent = try arguments.int(0, "indent")
+            options.indent = try arguments.int(0, "indent").map { min(max($0, 0), 64) }
             options.sortKeys = try arguments.bool(1, "sort_keys")
             options.ensureASCII = try arguments.bool(2, "ensure_ascii", default: true)
             if case .list(let s)? = try arguments.value(3, "separators"), s.count == 2 {
@@ -23,7 +23,7 @@ extension TemplateFilters {
         "to_nice_json": strict { value, arguments in
             try arguments.check(["indent", "sort_keys", "ensure_ascii"])
             var options = PythonJSON.Options()
-            options.indent = try arguments.int(0, "indent", default: 4)
+            options.indent = min(max(try arguments.int(0, "indent", default: 4), 0), 64)
             options.sortKeys = try arguments.bool(1, "sort_keys", default: true)
             options.ensureASCII = try arguments.bool(2, "ensure_ascii", default: true)
             options.itemSeparator = ","

@@ -158,3 +158,43 @@ extension TemplateEvaluator {
         }
     }
 }
+
+/// The local variables of one render.
+final class TemplateLocals {
+    var scopes: [[String: Value]] = []
+}
+
+/// Jinja2's `loop` variable for one running `for`.
+struct TemplateLoopState {
+    let items: [Value]
+    var index = 0
+    /// The scope that holds this loop's iteration variables.
+    let scopeDepth: Int
+
+    func attribute(_ name: String) -> Value? {
+        let length = items.count
+        switch name {
+        case "index": return .int(index + 1)
+        case "index0": return .int(index)
+        case "revindex": return .int(length - index)
+        case "revindex0": return .int(length - index - 1)
+        case "first": return .bool(index == 0)
+        case "last": return .bool(index == length - 1)
+        case "length": return .int(length)
+        case "depth": return .int(1)
+        case "depth0": return .int(0)
+        // `Value` is nil-literal-expressible, so spell out the missing case.
+        case "previtem": return index > 0 ? items[index - 1] : Optional<Value>.none
+        case "nextitem": return index < length - 1 ? items[index + 1] : Optional<Value>.none
+        default: return nil
+        }
+    }
+
+    var dictionary: ValueDict {
+        var d = ValueDict()
+        for key in ["index", "index0", "revindex", "revindex0", "first", "last", "length", "depth", "depth0", "previtem", "nextitem"] {
+            d[key] = attribute(key)
+        }
+        return d
+    }
+}
