@@ -139,7 +139,8 @@ final class TemplateFilterTests: XCTestCase {
     func testArgumentErrors() {
         assertRenderFails("{{ l | join(',', atribute='x') }}", "filter 'join': unexpected keyword argument 'atribute' (did you mean 'attribute'?)")
         assertRenderFails("{{ l | join(',', 'a', 'b') }}", "filter 'join': takes at most 2 arguments (3 given)")
-        assertRenderFails("{{ e | default('x', 'yes') }}", "argument 'boolean' must be a boolean")
+        assertRenderFails("{{ l | join(1, 2, 3, 4) }}", "takes at most 2 arguments (4 given)")
+        assertRenderFails("{{ 'a' | regex_replace('a', 'b', count='x') }}", "argument 'count' must be an integer, got str")
     }
 
     func testTests() {

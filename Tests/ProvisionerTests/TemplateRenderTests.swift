@@ -97,6 +97,12 @@ final class TemplateRenderTests: XCTestCase {
         assertRenderFails("{{ missing | mandatory }}", "Mandatory variable 'missing' not defined.")
     }
 
+    func testOmitPlaceholder() throws {
+        let templar = TemplateTesting.templar(TemplateTesting.sample)
+        XCTAssertEqual(try templar.render(["mode": "{{ missing | default(omit) }}", "n": "{{ n | default(omit) }}"]),
+                       ["mode": .string(Templar.omit), "n": 42])
+    }
+
     func testPythonStringification() {
         assertRenders("{{ true }} {{ false }} {{ none }}", "True False None")
         assertRenders("x{{ [1, 'a', none, true, 1.0, {'k': 'v'}] }}", "x[1, 'a', None, True, 1.0, {'k': 'v'}]")

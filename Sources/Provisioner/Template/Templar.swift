@@ -11,6 +11,10 @@ public struct Templar: Sendable {
     public let searchPaths: [String]
     let context: TemplarContext
 
+    /// What `omit` evaluates to (`mode: "{{ m | default(omit) }}"`): callers drop arguments
+    /// whose rendered value equals it, as Ansible does with its placeholder.
+    public static let omit = "__omit_place_holder__provision"
+
     public init(variables: ValueDict, searchPaths: [String] = []) {
         self.variables = variables
         self.searchPaths = searchPaths

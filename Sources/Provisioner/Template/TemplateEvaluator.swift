@@ -118,6 +118,7 @@ struct TemplateEvaluator {
             error.column = nil
             throw error
         }
+        if name == "omit" { return .value(.string(Templar.omit)) }
         return .undefined(TemplateUndefined(message: "'\(name)' is undefined", variable: name, offset: offset))
     }
 

@@ -165,10 +165,8 @@ enum TemplateFilters {
         try arguments.check(["default_value", "boolean"])
         let fallback = arguments.operand(0, "default_value") ?? .value(.string(""))
         if input.isUndefined { return fallback }
-        if let flag = arguments.operand(1, "boolean") {
-            guard case .bool(let boolean) = try flag.get() else { throw arguments.error("argument 'boolean' must be a boolean") }
-            if boolean, !(try input.get().isTruthy) { return fallback }
-        }
+        // Jinja2 takes any truthy flag here (ansible-core 2.19 insists on a bool; older plays pass 1).
+        if try arguments.bool(1, "boolean"), !(try input.get().isTruthy) { return fallback }
         return input
     }
 }
