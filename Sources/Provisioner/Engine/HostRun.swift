@@ -145,6 +145,7 @@ final class HostRun {
     func runTask(_ task: Task, handler: Bool = false) {
         guard engine.tagsSelect(task.common.tags) else { return }
         let title = (task.common.role.map { "\($0.name) : " } ?? "") + task.displayName
+        reporter.progress("\(host): \(title)")
         reporter.taskStarted(title, handler: handler, host: host)
         ordinal += 1
         let start = Date()

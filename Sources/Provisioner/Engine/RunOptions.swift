@@ -50,7 +50,13 @@ public struct TaskReport: Sendable {
 public protocol RunReporter: AnyObject {
     func playStarted(_ play: Play, hosts: [String])
     func taskStarted(_ name: String, handler: Bool, host: String)
+    /// What is running right now, for a live progress line (optional).
+    func progress(_ text: String)
     func report(_ report: TaskReport)
     func warning(_ text: String)
     func finished(_ stats: [(host: String, stats: HostStats)], roundTrips: [String: Int], seconds: Double)
+}
+
+extension RunReporter {
+    public func progress(_ text: String) {}
 }

@@ -25,7 +25,10 @@ final class LockstepReporter: RunReporter {
 
     func playStarted(_ play: Play, hosts: [String]) { inner.playStarted(play, hosts: hosts) }
 
+    func progress(_ text: String) { inner.progress(text) }
+
     func taskStarted(_ name: String, handler: Bool, host: String) {
+        inner.progress("\(host): \(name)")
         lock.withLock {
             events[host, default: []].append([.started(name, handler: handler)])
             flush()

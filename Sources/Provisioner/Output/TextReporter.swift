@@ -8,6 +8,9 @@ public final class TextReporter: RunReporter {
     let showDiff: Bool
     var lastTask: String?
     private let lock = NSLock()
+    /// A transient "host: task" line on a terminal's stderr, erased before real output.
+    private let showProgress = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    private var progressShown = false
 
     public init(verbosity: Int, showDiff: Bool, color: Bool = TextReporter.wantsColor()) {
         self.verbosity = verbosity
@@ -28,7 +31,23 @@ public final class TextReporter: RunReporter {
     }
 
     func emit(_ text: String) {
+        clearProgress()
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Shows what is running now (hosts work in parallel, so the latest start wins).
+    public func progress(_ text: String) {
+        guard showProgress else { return }
+        lock.withLock {
+            FileHandle.standardError.write(Data("\r\u{1B}[K» \(text.prefix(100))".utf8))
+            progressShown = true
+        }
+    }
+
+    private func clearProgress() {
+        guard progressShown else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        progressShown = false
     }
 
     public func playStarted(_ play: Play, hosts: [String]) {
