@@ -2,5 +2,15 @@ import Provisioner
 
 /// Every module `provision` knows, for the engine's name lookup and `--help`.
 public enum ModuleCatalog {
-    public static let all: [any Module.Type] = []
+    public static let all: [any Module.Type] = [
+        FileModule.self,
+        CopyModule.self,
+        TemplateModule.self,
+        LineInFileModule.self,
+        CommandModule.self,
+        ShellModule.self,
+        UserModule.self,
+        GroupModule.self,
+        ServiceModule.self,
+    ]
 }
