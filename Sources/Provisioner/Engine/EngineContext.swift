@@ -31,7 +31,7 @@ final class EngineContext: @unchecked Sendable {
         var dict: ValueDict
         switch rendered {
         case .null: dict = ValueDict()
-        case .dict(let d): dict = d
+        case .dict(let d): dict = try KeyValueArguments.expand(d, freeForm: type.freeFormArgument, names: type.arguments.map(\.name))
         case .string(let s):
             dict = try KeyValueArguments.parse(s, freeForm: type.freeFormArgument, names: type.arguments.map(\.name))
         default:

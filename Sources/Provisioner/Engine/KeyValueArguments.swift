@@ -2,6 +2,18 @@
 /// and for free-form modules `command: touch /x creates=/x` (known `k=v` words
 /// are arguments, the rest is the command).
 enum KeyValueArguments {
+    /// Arguments given as a mapping that also holds a free-form string (`args:` beside
+    /// `command: ...`): the string's `k=v` words and command join the mapping.
+    static func expand(_ arguments: ValueDict, freeForm: String?, names: [String]) throws -> ValueDict {
+        guard case .string(let raw)? = arguments["_raw_params"] else { return arguments }
+        var result = arguments
+        result["_raw_params"] = nil
+        for (key, value) in try parse(raw, freeForm: freeForm, names: names) where result[key] == nil {
+            result[key] = value
+        }
+        return result
+    }
+
     static func parse(_ text: String, freeForm: String?, names: [String]) throws -> ValueDict {
         var arguments = ValueDict()
         var rest: [String] = []

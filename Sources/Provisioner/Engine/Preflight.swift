@@ -29,8 +29,11 @@ extension EngineContext {
                     throw PreflightError("\(task.moduleLocation): \(e.message)")
                 }
             }
+            if case .dict(let args) = arguments, args["_raw_params"]?.containsTemplate == false {
+                arguments = .dict(try KeyValueArguments.expand(args, freeForm: type.freeFormArgument, names: type.arguments.map(\.name)))
+            }
             switch arguments {
-            case .dict(let args):
+            case .dict(let args) where args["_raw_params"] == nil:
                 let templated = Set(args.filter { $0.value.containsTemplate }.map(\.key))
                 do {
                     _ = try ModuleArguments.validate(args, against: type.arguments, module: task.moduleAsWritten, templated: templated)
@@ -75,7 +78,9 @@ extension HostRun {
             let module = try type.init(try engine.validatedArguments(task, type: type, templar: templar))
             let checkMode = try task.common.checkMode.map { try isTrue($0, templar) } ?? engine.options.checkMode
             if checkMode && !type.supportsCheckMode { return }
-            requests[key] = module.observations(engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory))
+            let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
+            for file in module.controllerFiles { _ = try context.readControllerFile(file.path, file.kind) }
+            requests[key] = module.observations(context)
         }
         func visit(_ item: TaskItem) throws {
             switch item {

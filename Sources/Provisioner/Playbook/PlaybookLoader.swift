@@ -190,10 +190,14 @@ public struct PlaybookLoader {
             if let k = pair.key.string { locations[k] = doc.location(of: pair.key) }
         }
         if let extra = node["args"] {
-            guard case .dict(let base) = arguments == .null ? .dict(ValueDict()) : arguments, let more = extra.pairs else {
-                throw ParseError("'args' must be a mapping and the module's own arguments a mapping too", at: doc.location(of: extra))
+            guard let more = extra.pairs else { throw ParseError("'args' must be a mapping", at: doc.location(of: extra)) }
+            // A free-form string (`command: touch x`) joins args under Ansible's `_raw_params`.
+            var merged: ValueDict
+            switch arguments {
+            case .dict(let base): merged = base
+            case .string(let text): merged = ["_raw_params": .string(text)]
+            default: merged = ValueDict()
             }
-            var merged = base
             for pair in more {
                 let k = YAMLJSON.keyText(pair.key)
                 merged[k] = Value(pair.value)
