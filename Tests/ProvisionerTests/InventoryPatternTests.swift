@@ -98,7 +98,7 @@ final class InventoryPatternTests: XCTestCase {
         let selection = try inventory.hosts(matching: "webb:db")
         XCTAssertEqual(selection.hosts, ["db1", "web2"])
         XCTAssertEqual(selection.unmatchedPatterns, ["webb"])
-        XCTAssertEqual(selection.warnings, ["Could not match supplied host pattern, ignoring: webb (did you mean 'web'?)"])
+        XCTAssertEqual(selection.warnings, ["Could not match supplied host pattern, ignoring: webb (did you mean 'web' or 'web1' or 'web2'?)"])
         let none = try inventory.hosts(matching: "nothing")
         XCTAssertEqual(none.hosts, [])
         XCTAssertEqual(none.unmatchedPatterns, ["nothing"])
