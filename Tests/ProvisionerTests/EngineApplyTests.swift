@@ -170,3 +170,25 @@ final class EngineApplyTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("failed=1"), run.stdout)
     }
 }
+
+/// `backup: yes` keeps the old file beside the new one, under Ansible's name.
+final class EngineBackupTests: XCTestCase {
+    func testBackupKeepsTheOldFile() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try scratch.write("data/app.conf", "old\n")
+        try scratch.write("play.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - copy: {dest: "{{ playbook_dir }}/data/app.conf", content: "new\\n", backup: yes}
+        """)
+        let run = try scratch.provision(["apply", "play.yml"])
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        XCTAssertEqual(scratch.read("data/app.conf"), "new\n")
+        let backups = try FileManager.default.contentsOfDirectory(atPath: scratch.path + "/data").filter { $0 != "app.conf" }
+        XCTAssertEqual(backups.count, 1, "\(backups)")
+        XCTAssertTrue(backups.first?.range(of: #"^app\.conf\.\d+\.\d{4}-\d\d-\d\d@\d\d:\d\d:\d\d~$"#, options: .regularExpression) != nil, "\(backups)")
+        XCTAssertEqual(backups.first.flatMap { scratch.read("data/\($0)") }, "old\n")
+    }
+}

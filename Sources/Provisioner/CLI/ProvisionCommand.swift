@@ -28,6 +28,8 @@ public enum ProvisionCommand {
         CommandSpec(name: "inventory", synopsis: "inventory [-i INVENTORY] --list | --graph", summary: "Show the inventory as Ansible's ansible-inventory does.",
                     options: [runOptions[0], OptionSpec(names: ["--list"], help: "hosts, groups and variables as JSON"),
                               OptionSpec(names: ["--graph"], help: "the group tree"), runOptions.last].compactMap { $0 }),
+        CommandSpec(name: "doc", synopsis: "doc [MODULE]", summary: "List the modules, or describe one module's arguments (from its declaration).",
+                    options: [runOptions.last].compactMap { $0 }),
         CommandSpec(name: "debug", synopsis: "debug yaml|toml [--quiet]", summary: "Read YAML or TOML on stdin and print it as JSON (drives the conformance suites).",
                     options: [OptionSpec(names: ["--quiet"], help: "only check; the exit status says whether the input is valid"), runOptions.last].compactMap { $0 }),
     ]
@@ -70,6 +72,7 @@ public enum ProvisionCommand {
             case "apply", "check", "validate": return try PlaybookCommand(name: name, options: options, registry: registry).run()
             case "facts": return try facts(options)
             case "inventory": return try inventoryCommand(options)
+            case "doc": return try doc(options, modules: modules)
             default: return try debug(options)
             }
         } catch let error as UsageError {
@@ -112,6 +115,21 @@ public enum ProvisionCommand {
         } else {
             throw UsageError(message: "say --list or --graph (see 'provision inventory --help')")
         }
+        return 0
+    }
+
+    static func doc(_ options: ParsedOptions, modules: [any Module.Type]) throws -> Int32 {
+        guard let name = options.positionals.first else {
+            for module in modules.sorted(by: { $0.name < $1.name }) {
+                print(module.name.padding(toLength: 16, withPad: " ", startingAt: 0) + module.summary)
+            }
+            return 0
+        }
+        let registry = ModuleRegistry(modules)
+        guard let canonical = registry.resolve(name), let module = registry.types[canonical] else {
+            throw UsageError(message: "no module '\(name)'\(Suggestion.hint(for: name, in: modules.map { $0.name }))")
+        }
+        print(ModuleDoc.text(module))
         return 0
     }
 
