@@ -29,4 +29,19 @@ if [ ! -x "$PROVISION_ANSIBLE_VENV/bin/ansible-playbook" ]; then
 fi
 
 swift build
-swift test
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# XCTest's totals as the closing line (swift test itself ends with Swift Testing's "0 tests").
+totals=$(grep -E 'Executed [0-9]+ tests?, with' "$log" | tail -n 1)
+total=$(echo "$totals" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
+failed=$(echo "$totals" | sed -E 's/.* ([0-9]+) failures?.*/\1/')
+skipped=$(echo "$totals" | sed -nE 's/.* ([0-9]+) tests? skipped.*/\1/p')
+skipped=${skipped:-0}
+if [ -n "$total" ]; then
+    echo "tests: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+fi
+exit "$status"
