@@ -11,7 +11,8 @@ struct PythonRegex: @unchecked Sendable {
     init(_ pattern: String, argument: String) throws {
         self.pattern = pattern
         do {
-            expression = try NSRegularExpression(pattern: PythonRegex.translate(pattern))
+            // ICU refuses the empty pattern that Python accepts (it matches everywhere).
+            expression = try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : PythonRegex.translate(pattern))
         } catch {
             throw ModuleError("'\(pattern)' is not a valid regular expression", argument: argument)
         }
