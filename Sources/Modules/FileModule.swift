@@ -189,7 +189,7 @@ struct FileModule: Module {
     func symbolicLink(_ current: FileState?, _ observed: Observations) throws -> Plan {
         // Without src, an existing link keeps its target (only attributes are converged).
         let source = src ?? (current?.kind == .link ? current?.linkTarget : nil)
-        if let source, !force {
+        if let source = src, !force {
             let base = current?.kind == .directory ? path : PathText.directory(of: path)
             let absolute = PathText.join(base, source)
             if observed.files[absolute] == nil {
