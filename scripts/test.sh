@@ -21,6 +21,12 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
 fi
 python3 -c 'import yaml' 2>/dev/null || python3 -m pip install -q pyyaml
+# ansible-playbook is the reference the peer play's end state is compared with.
+export PROVISION_ANSIBLE_VENV="${PROVISION_ANSIBLE_VENV:-/tmp/provision-ansible-venv}"
+if [ ! -x "$PROVISION_ANSIBLE_VENV/bin/ansible-playbook" ]; then
+    python3 -m venv "$PROVISION_ANSIBLE_VENV" && "$PROVISION_ANSIBLE_VENV/bin/pip" install -q 'ansible-core==2.19.14' \
+        || echo "could not install ansible-core: the peer-play comparison will skip" >&2
+fi
 
 swift build
 swift test

@@ -50,4 +50,6 @@ struct CopyModule: Module {
         if let src { extra["src"] = .string(src) }
         return try deployment.plan(bytes, observed, result: extra)
     }
+
+    var controllerFiles: [(path: String, kind: ControllerFileKind)] { src.map { [($0, .file)] } ?? [] }
 }

@@ -67,4 +67,6 @@ struct TemplateModule: Module {
         }
         return out
     }
+
+    var controllerFiles: [(path: String, kind: ControllerFileKind)] { [(src, .template)] }
 }

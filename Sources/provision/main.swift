@@ -1,5 +1,6 @@
 import Foundation
+import Modules
 import Provisioner
 
-// The command stays thin: it parses arguments and hands over to the engine.
-exit(CommandLine.run(Array(CommandLine.arguments.dropFirst())))
+// The command stays thin: everything lives in Provisioner (engine) and Modules.
+exit(ProvisionCommand.main(Array(CommandLine.arguments.dropFirst()), modules: ModuleCatalog.all))

@@ -151,3 +151,7 @@ extension Value {
         }
     }
 }
+
+extension ValueDict: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, Value)...) { self.init(elements) }
+}

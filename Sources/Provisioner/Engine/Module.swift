@@ -25,12 +25,16 @@ public protocol Module: Sendable {
 
     /// The changes that would converge the host, from what was observed.
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan
+
+    /// Controller files the plan will read (`src`), checked before anything changes.
+    var controllerFiles: [(path: String, kind: ControllerFileKind)] { get }
 }
 
 extension Module {
     public static var aliases: [String] { [] }
     public static var freeFormArgument: String? { nil }
     public static var supportsCheckMode: Bool { true }
+    public var controllerFiles: [(path: String, kind: ControllerFileKind)] { [] }
 }
 
 /// What a module may know besides its arguments and observations.

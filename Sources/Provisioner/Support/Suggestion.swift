@@ -11,9 +11,12 @@ public enum Suggestion {
         return best?.name
     }
 
-    /// `" (did you mean 'x'?)"` or an empty string.
+    /// `" (did you mean 'x'?)"`, `" (did you mean 'x' or 'y'?)"` for equally close names, or "".
     public static func hint(for word: String, in candidates: [String]) -> String {
-        nearest(to: word, in: candidates).map { " (did you mean '\($0)'?)" } ?? ""
+        guard let best = nearest(to: word, in: candidates) else { return "" }
+        let closest = Suggestion.distance(word.lowercased(), best.lowercased())
+        let tied = Set(candidates.filter { Suggestion.distance(word.lowercased(), $0.lowercased()) == closest }).sorted().prefix(3)
+        return " (did you mean " + tied.map { "'\($0)'" }.joined(separator: " or ") + "?)"
     }
 
     /// Levenshtein distance with adjacent transpositions counted as one edit.

@@ -119,6 +119,11 @@ extension YAMLParser {
         return node
     }
 
+    /// An indentation error, or the real cause when the line is indented with a tab.
+    func indentationError(_ message: String) -> ParseError {
+        lineIndent != column ? error("tabs cannot be used for indentation; use spaces") : error(message)
+    }
+
     func unexpectedCharacter() -> ParseError {
         switch c {
         case UInt8(ascii: "@"), UInt8(ascii: "`"):
@@ -181,7 +186,7 @@ extension YAMLParser {
             items.append(try parseBlockNode(parent: m, blockOut: false, compact: true) ?? empty(nil, itemMark))
             if atEnd || atAnyDocumentMarker || column < m { break }
             if column > m {
-                throw error("bad indentation: expected '- ' at column \(m + 1) like the entries above, or less indentation to end the list")
+                throw indentationError("bad indentation: expected '- ' at column \(m + 1) like the entries above, or less indentation to end the list")
             }
             guard isSequenceIndicator else { break }
             if lineIndent != m { throw error("tabs cannot be used for indentation; use spaces") }
@@ -219,7 +224,7 @@ extension YAMLParser {
             pairs.append(YAMLPair(key: key, value: try value ?? empty(nil, key.mark)))
             if atEnd || atAnyDocumentMarker || column < m { break }
             if column > m {
-                throw error("bad indentation: expected a key at column \(m + 1) like the keys above, or less indentation to end the mapping")
+                throw indentationError("bad indentation: expected a key at column \(m + 1) like the keys above, or less indentation to end the mapping")
             }
             if lineIndent != m { throw error("tabs cannot be used for indentation; use spaces") }
         }

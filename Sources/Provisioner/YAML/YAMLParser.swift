@@ -167,9 +167,9 @@ final class YAMLParser {
             } else if atDocumentMarker(UInt8(ascii: "-")) || atEnd {
                 directivesAllowed = false
             } else {
-                throw error(column == 0
-                    ? "expected the end of the document (or '---'), found more content at column 1"
-                    : "bad indentation: this line does not belong to any collection above it")
+                throw column == 0
+                    ? error("expected the end of the document (or '---'), found more content at column 1")
+                    : indentationError("bad indentation: this line does not belong to any collection above it")
             }
         }
         return documents

@@ -1,0 +1,96 @@
+import Foundation
+
+/// What every host run of one `provision` invocation shares.
+final class EngineContext: @unchecked Sendable {
+    let options: RunOptions
+    let registry: ModuleRegistry
+    let loader: PlaybookLoader
+    let reporter: RunReporter
+
+    init(options: RunOptions, registry: ModuleRegistry, loader: PlaybookLoader, reporter: RunReporter) {
+        self.options = options
+        self.registry = registry
+        self.loader = loader
+        self.reporter = reporter
+    }
+
+    /// `--tags` / `--skip-tags` as Ansible reads them (`always` and `never` included).
+    func tagsSelect(_ tags: [String]) -> Bool {
+        let set = Set(tags)
+        if !options.skipTags.isDisjoint(with: set) { return false }
+        if options.tags.isEmpty || options.tags.contains("all") { return !set.contains("never") }
+        if set.contains("always") { return true }
+        if options.tags.contains("tagged") && !set.isEmpty { return true }
+        if options.tags.contains("untagged") && set.isEmpty { return true }
+        return !options.tags.isDisjoint(with: set)
+    }
+
+    /// Renders a task's arguments and checks them against the module's declaration.
+    func validatedArguments(_ task: Task, type: any Module.Type, templar: Templar) throws -> ModuleArguments {
+        let rendered = try templar.render(task.arguments)
+        var dict: ValueDict
+        switch rendered {
+        case .null: dict = ValueDict()
+        case .dict(let d): dict = try KeyValueArguments.expand(d, freeForm: type.freeFormArgument, names: type.arguments.map(\.name))
+        case .string(let s):
+            dict = try KeyValueArguments.parse(s, freeForm: type.freeFormArgument, names: type.arguments.map(\.name))
+        default:
+            throw ModuleError("the arguments of '\(task.moduleAsWritten)' must be a mapping")
+        }
+        // `default(omit)` leaves the argument out, as in Ansible.
+        for (key, value) in dict where value == .string(Templar.omit) { dict[key] = nil }
+        return try ModuleArguments.validate(dict, against: type.arguments, module: task.moduleAsWritten)
+    }
+
+    func moduleContext(task: Task, templar: Templar, facts: ValueDict, checkMode: Bool, playDirectory: String) -> ModuleContext {
+        let common = task.common
+        return ModuleContext(
+            facts: facts, checkMode: checkMode,
+            readControllerFile: { path, kind in
+                try EngineContext.readControllerFile(path, kind: kind, common: common, playDirectory: playDirectory)
+            },
+            renderTemplate: { text, name in try templar.renderTemplate(text, name: name) })
+    }
+
+    /// Ansible's search path for `src`: the role's files/ or templates/, then beside
+    /// the task file, then beside the playbook.
+    static func readControllerFile(_ path: String, kind: ControllerFileKind, common: TaskCommon, playDirectory: String) throws -> [UInt8] {
+        let folder = kind == .template ? "templates" : "files"
+        var candidates: [String] = []
+        if path.hasPrefix("/") {
+            candidates = [path]
+        } else {
+            if let role = common.role { candidates += ["\(role.path)/\(folder)/\(path)", "\(role.path)/\(path)"] }
+            candidates += ["\(common.directory)/\(folder)/\(path)", "\(common.directory)/\(path)",
+                           "\(playDirectory)/\(folder)/\(path)", "\(playDirectory)/\(path)"]
+        }
+        for candidate in candidates {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), !isDir.boolValue,
+               let data = FileManager.default.contents(atPath: candidate) {
+                return [UInt8](data)
+            }
+        }
+        throw ModuleError("could not find '\(path)' (looked in: \(candidates.joined(separator: ", ")))", argument: "src")
+    }
+
+    /// A vars file: a YAML mapping of names to values.
+    func loadVarsFile(_ path: String, at location: SourceLocation) throws -> ValueDict {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ParseError("vars file \(path) not found", at: location)
+        }
+        let stream = try YAMLStream([UInt8](data), file: path)
+        guard let root = stream.documents.first, !root.isNull else { return ValueDict() }
+        guard case .dict(let vars) = Value(root) else {
+            throw ParseError("a vars file must be a mapping of names to values", at: stream.location(of: root))
+        }
+        return vars
+    }
+}
+
+/// A problem found before any host was touched: exit code 1.
+public struct PreflightError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

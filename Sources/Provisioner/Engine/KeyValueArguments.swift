@@ -1,0 +1,71 @@
+/// Ansible's string form of module arguments: `file: path=/x state=directory`,
+/// and for free-form modules `command: touch /x creates=/x` (known `k=v` words
+/// are arguments, the rest is the command).
+enum KeyValueArguments {
+    /// Arguments given as a mapping that also holds a free-form string (`args:` beside
+    /// `command: ...`): the string's `k=v` words and command join the mapping.
+    static func expand(_ arguments: ValueDict, freeForm: String?, names: [String]) throws -> ValueDict {
+        guard case .string(let raw)? = arguments["_raw_params"] else { return arguments }
+        var result = arguments
+        result["_raw_params"] = nil
+        for (key, value) in try parse(raw, freeForm: freeForm, names: names) where result[key] == nil {
+            result[key] = value
+        }
+        return result
+    }
+
+    static func parse(_ text: String, freeForm: String?, names: [String]) throws -> ValueDict {
+        var arguments = ValueDict()
+        var rest: [String] = []
+        for word in words(text) {
+            if let eq = word.text.firstIndex(of: "="), !word.quoted {
+                let key = String(word.text[..<eq])
+                if freeForm == nil || names.contains(key) && key != freeForm {
+                    arguments[key] = .string(unquoted(String(word.text[word.text.index(after: eq)...])))
+                    continue
+                }
+            }
+            guard freeForm != nil else {
+                throw ArgumentError("expected key=value in the module's string arguments, not '\(word.text)' (or write them as a mapping)")
+            }
+            rest.append(word.raw)
+        }
+        if let freeForm, !rest.isEmpty { arguments[freeForm] = .string(rest.joined(separator: " ")) }
+        return arguments
+    }
+
+    struct Word {
+        var text: String
+        var raw: String
+        var quoted: Bool
+    }
+
+    /// Space-separated words; quotes group (and are kept in `raw` for free-form commands).
+    static func words(_ text: String) -> [Word] {
+        var result: [Word] = []
+        var raw = ""
+        var quote: Character?
+        var startedQuoted = false
+        for ch in text {
+            if let q = quote {
+                raw.append(ch)
+                if ch == q { quote = nil }
+            } else if ch == " " || ch == "\t" || ch == "\n" {
+                if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
+                raw = ""
+                startedQuoted = false
+            } else {
+                if raw.isEmpty && (ch == "'" || ch == "\"") { startedQuoted = true }
+                if ch == "'" || ch == "\"" { quote = ch }
+                raw.append(ch)
+            }
+        }
+        if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
+        return result
+    }
+
+    static func unquoted(_ value: String) -> String {
+        guard value.count >= 2, let first = value.first, first == value.last, first == "'" || first == "\"" else { return value }
+        return String(value.dropFirst().dropLast())
+    }
+}
