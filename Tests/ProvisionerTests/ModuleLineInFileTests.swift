@@ -203,9 +203,9 @@ final class ModuleLineInFileTests: XCTestCase {
     }
 
     func testPythonRegexSpellings() throws {
-        XCTAssertEqual(PythonRegex.translate("(?P<a>x)(?P=a)\\Z"), "(?<a>x)\\k<a>\\z")
-        XCTAssertEqual(PythonRegex.translate("^server {"), "^server \\{")
-        XCTAssertEqual(PythonRegex.translate("a{2,}b{,3}[{]"), "a{2,}b{0,3}[{]")
-        XCTAssertNotNil(try PythonRegex("^\\s*location / {$", argument: "regexp").search("  location / {\n"))
+        XCTAssertEqual(Modules.PythonRegex.translate("(?P<a>x)(?P=a)\\Z"), "(?<a>x)\\k<a>\\z")
+        XCTAssertEqual(Modules.PythonRegex.translate("^server {"), "^server \\{")
+        XCTAssertEqual(Modules.PythonRegex.translate("a{2,}b{,3}[{[]"), "a{2,}b{0,3}[{\\[]")
+        XCTAssertNotNil(try Modules.PythonRegex("^\\s*location / {$", argument: "regexp").search("  location / {\n"))
     }
 }

@@ -12,7 +12,9 @@ struct PythonRegex: @unchecked Sendable {
         self.pattern = pattern
         do {
             // ICU refuses the empty pattern that Python accepts (it matches everywhere).
-            expression = try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : PythonRegex.translate(pattern))
+            // Only "\n" ends a line for `$` and `.`, as in Python.
+            expression = try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : PythonRegex.translate(pattern),
+                                                 options: [.useUnixLineSeparators])
         } catch {
             throw ModuleError("'\(pattern)' is not a valid regular expression", argument: argument)
         }
@@ -35,6 +37,8 @@ struct PythonRegex: @unchecked Sendable {
             }
             if inClass {
                 if c == "]" { inClass = false }
+                // "[" inside a class is literal in Python, a nested set in ICU.
+                if c == "[" { out.append("\\") }
                 out.append(c)
                 i += 1
                 continue
