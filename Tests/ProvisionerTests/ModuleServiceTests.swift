@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Modules
 @testable import Provisioner
@@ -67,8 +68,18 @@ final class ModuleServiceTests: XCTestCase {
     }
 
     func testUserScopeFindsTheUserManager() throws {
+        // The script hands its arguments to systemctl --user, with the runtime directory of the uid it runs as.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("provision-systemctl-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fake = folder.appendingPathComponent("systemctl")
+        try Data("#!/bin/sh\necho \"$XDG_RUNTIME_DIR $*\"\n".utf8).write(to: fake)
+        chmod(fake.path, 0o755)
+        let run = try TestSupport.run("/bin/sh", Array(ServiceModule.userManager.dropFirst()) + ["is-active", "my unit"],
+                                      environment: ["PATH": folder.path + ":/usr/bin:/bin"])
+        XCTAssertEqual(run.stdout, "/run/user/\(getuid()) --user is-active my unit\n")
         let module = try service(["name": "ollama", "scope": "user", "state": "started"])
-        let prefix = ["env", "XDG_RUNTIME_DIR=/run/user/1000", "systemctl", "--user"]
+        let prefix = ServiceModule.userManager
         XCTAssertEqual(module.observations(systemd), [.command(prefix + ["is-enabled", "ollama"]), .command(prefix + ["is-active", "ollama"])])
         let result = try F.plan(module, commands: [prefix + ["is-enabled", "ollama"]: F.ok("generated\n"),
                                                    prefix + ["is-active", "ollama"]: F.failed(3, "inactive\n")], context: systemd)
