@@ -229,8 +229,10 @@ struct FileModule: Module {
                     changes.append(ownership)
                 }
             } else if follow {
-                // A new link: its target's attributes are unknown until it exists; set them.
-                changes += try attributeCommands(nil)
+                // A new link: its target's attributes are unknown until it exists; set them,
+                // unless the target is missing (Ansible only warns then).
+                let base = current?.kind == .directory ? path : PathText.directory(of: path)
+                if observed.files[PathText.join(base, source)] != nil { changes += try attributeCommands(nil) }
             } else if attributes.owner != nil || attributes.group != nil {
                 changes.append(Change("owner/group of link \(path)", actions: [
                     .setAttributes(path: path, attributes: FileAttributes(owner: attributes.owner, group: attributes.group)),

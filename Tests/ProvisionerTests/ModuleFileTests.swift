@@ -168,6 +168,13 @@ final class ModuleFileTests: XCTestCase {
         XCTAssertEqual(plan.result["src"], "/opt/tool/bin/tool")
     }
 
+    func testAttributesOfANewLinkGoToItsTarget() throws {
+        let plan = try F.plan(try file(["path": "/l", "state": "link", "src": "/t", "mode": "0600"]), files: ["/t": F.file("")])
+        XCTAssertEqual(plan.actions, [.symlink(path: "/l", target: "/t"), .run(Command(["chmod", "0600", "--", "/l"]))])
+        let dangling = try F.plan(try file(["path": "/l", "state": "link", "src": "/t", "mode": "0600", "force": true]))
+        XCTAssertEqual(dangling.actions, [.symlink(path: "/l", target: "/t")])
+    }
+
     func testLinkToAMissingSourceNeedsForce() throws {
         let plan = try F.plan(try file(["path": "/l", "state": "link", "src": "missing"]))
         XCTAssertEqual(plan.failure, "src file does not exist, use 'force=yes' if you really want to create the link: /missing")
