@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Modules
 @testable import Provisioner
@@ -105,6 +106,48 @@ final class ModuleCopyTemplateTests: XCTestCase {
         XCTAssertEqual(try F.plan(try copy(["dest": "/etc", "content": "b"]), files: ["/etc": F.directory(), "/": F.directory()]).failure,
                        "can not use content with a dir as dest")
         XCTAssertEqual(try F.plan(try copy(["dest": "/missing/x", "content": "b"])).failure, "Destination directory /missing does not exist")
+    }
+
+    func testValidateChecksATemporaryCopyFirst() throws {
+        let plan = try F.plan(try copy(["dest": "/etc/sudoers.d/app", "content": "app ALL=(ALL) NOPASSWD: ALL\n", "mode": "0440",
+                                        "validate": "/usr/sbin/visudo -cf %s"]),
+                              files: ["/etc/sudoers.d": F.directory()])
+        let temporary = "/etc/sudoers.d/.app.provision-validate"
+        let content = Array("app ALL=(ALL) NOPASSWD: ALL\n".utf8)
+        XCTAssertEqual(plan.actions, [
+            .writeFile(path: temporary, content: content, attributes: FileAttributes(mode: 0o440), backup: false),
+            .run(Command(["/bin/sh", "-c", "t=$1; shift; \"$@\"; s=$?; rm -f -- \"$t\"; exit $s", "validate", temporary,
+                          "/usr/sbin/visudo", "-cf", temporary])),
+            .writeFile(path: "/etc/sudoers.d/app", content: content, attributes: FileAttributes(mode: 0o440), backup: false),
+        ])
+        XCTAssertThrowsError(try copy(["dest": "/x", "content": "a", "validate": "visudo -c"])) {
+            XCTAssertEqual(($0 as? ModuleError)?.message, "validate must contain %s: visudo -c")
+        }
+    }
+
+    /// The check script keeps the validator's status and always removes the temporary file.
+    func testValidationScriptRunsTheCheck() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("provision-validate-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let arguments = try ModuleArguments.validate(ValueDict([("validate", "grep -q 'good line' %s")]),
+                                                     against: [Validation.spec], module: "test")
+        let validation = try XCTUnwrap(try Validation(arguments))
+        for (text, status) in [("a good line\n", Int32(0)), ("bad\n", 1)] {
+            let actions = validation.actions(for: folder.appendingPathComponent("conf").path, content: Array(text.utf8), attributes: FileAttributes())
+            guard case .writeFile(let temporary, let content, _, _) = actions[0], case .run(let command) = actions[1] else {
+                return XCTFail("unexpected actions \(actions)")
+            }
+            try Data(content).write(to: URL(fileURLWithPath: temporary))
+            let result = try TestSupport.run(command.argv[0], Array(command.argv.dropFirst()))
+            XCTAssertEqual(result.status, status, text)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: temporary))
+        }
+    }
+
+    func testFollowThroughALinkIsRefusedClearly() throws {
+        let plan = try F.plan(try copy(["dest": "/etc/x", "content": "a", "follow": true]), files: ["/etc/x": F.link(to: "/y"), "/etc": F.directory()])
+        XCTAssertEqual(plan.failure, "/etc/x is a symbolic link and follow: yes is not supported; give the link's target as dest")
     }
 
     // MARK: template

@@ -179,6 +179,14 @@ final class ModuleLineInFileTests: XCTestCase {
         XCTAssertEqual(plan.actions, [.writeFile(path: "/f", content: Array("a\nb\n".utf8), attributes: FileAttributes(), backup: true)])
     }
 
+    func testValidateRunsBeforeTheWrite() throws {
+        let plan = try F.plan(try lineinfile(["line": "b", "validate": "check %s"]), files: ["/f": F.file("a\n", mode: 0o600)])
+        XCTAssertEqual(plan.actions.count, 3)
+        XCTAssertEqual(plan.actions.first, .writeFile(path: "/.f.provision-validate", content: Array("a\nb\n".utf8),
+                                                      attributes: FileAttributes(mode: 0o600), backup: false))
+        XCTAssertEqual(plan.actions.last, .writeFile(path: "/f", content: Array("a\nb\n".utf8), attributes: FileAttributes(), backup: false))
+    }
+
     // MARK: Errors
 
     func testArgumentErrors() {

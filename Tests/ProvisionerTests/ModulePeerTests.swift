@@ -21,6 +21,8 @@ final class ModulePeerTests: XCTestCase {
           copy: {src: app.conf, dest: "{{ root }}/etc/app/"}
         - name: copy into a new directory
           copy: {src: app.conf, dest: "{{ root }}/opt/new/", directory_mode: "0755"}
+        - name: copy checked by validate
+          copy: {dest: "{{ root }}/etc/app/validated", content: "ok\\n", validate: "grep -q ok %s"}
         - name: template
           template: {src: site.j2, dest: "{{ root }}/etc/app/site.conf", mode: "0644"}
         - name: touch keeping times
