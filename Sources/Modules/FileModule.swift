@@ -91,7 +91,7 @@ struct FileModule: Module {
                            .file(path: PathText.join(path, src), content: false)]
             }
         }
-        if (state == .link || state == .hard) && force { wanted.append(HostProbes.firstEntry(path)) }
+        if state == .link && force { wanted.append(HostProbes.firstEntry(path)) }
         if recurse { wanted.append(HostProbes.tree(path, follow: follow)) }
         return wanted
     }
