@@ -91,7 +91,7 @@ struct FileModule: Module {
                            .file(path: PathText.join(path, src), content: false)]
             }
         }
-        if (state == .link || state == .hard) && force { wanted.append(HostProbes.firstEntry(path)) }
+        if state == .link && force { wanted.append(HostProbes.firstEntry(path)) }
         if recurse { wanted.append(HostProbes.tree(path, follow: follow)) }
         return wanted
     }
@@ -189,7 +189,7 @@ struct FileModule: Module {
     func symbolicLink(_ current: FileState?, _ observed: Observations) throws -> Plan {
         // Without src, an existing link keeps its target (only attributes are converged).
         let source = src ?? (current?.kind == .link ? current?.linkTarget : nil)
-        if let source, !force {
+        if let source = src, !force {
             let base = current?.kind == .directory ? path : PathText.directory(of: path)
             let absolute = PathText.join(base, source)
             if observed.files[absolute] == nil {
@@ -229,8 +229,10 @@ struct FileModule: Module {
                     changes.append(ownership)
                 }
             } else if follow {
-                // A new link: its target's attributes are unknown until it exists; set them.
-                changes += try attributeCommands(nil)
+                // A new link: its target's attributes are unknown until it exists; set them,
+                // unless the target is missing (Ansible only warns then).
+                let base = current?.kind == .directory ? path : PathText.directory(of: path)
+                if observed.files[PathText.join(base, source)] != nil { changes += try attributeCommands(nil) }
             } else if attributes.owner != nil || attributes.group != nil {
                 changes.append(Change("owner/group of link \(path)", actions: [
                     .setAttributes(path: path, attributes: FileAttributes(owner: attributes.owner, group: attributes.group)),

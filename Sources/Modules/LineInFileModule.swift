@@ -20,6 +20,7 @@ struct LineInFileModule: Module {
         ArgumentSpec("firstmatch", .bool, default: false, doc: "insertafter/insertbefore use the first matching line"),
         ArgumentSpec("create", .bool, default: false, doc: "create the file when it is missing (state present)"),
         ArgumentSpec("backup", .bool, default: false, doc: "keep the old file as PATH.PID.DATE@TIME~"),
+        Validation.spec,
     ] + FileAttributeArguments.specs
 
     let path: String
@@ -36,6 +37,7 @@ struct LineInFileModule: Module {
     let create: Bool
     let backup: Bool
     let attributes: FileAttributeArguments
+    let validation: Validation?
 
     init(_ arguments: ModuleArguments) throws {
         path = arguments.string("path") ?? ""
@@ -47,6 +49,7 @@ struct LineInFileModule: Module {
         create = arguments.bool("create")
         backup = arguments.bool("backup")
         attributes = FileAttributeArguments(arguments)
+        validation = try Validation(arguments)
         if arguments.string("insertafter") != nil && arguments.string("insertbefore") != nil {
             throw ModuleError("parameters are mutually exclusive: insertbefore|insertafter", argument: "insertbefore")
         }
@@ -111,7 +114,8 @@ struct LineInFileModule: Module {
                                   diff: TextDiff(label: "\(path) (content)",
                                                  before: ContentDeployment.diffText(current.content ?? []),
                                                  after: ContentDeployment.diffText(after)),
-                                  actions: [.writeFile(path: path, content: after, attributes: FileAttributes(), backup: backup)]))
+                                  actions: (validation?.actions(for: path, content: after, attributes: FileAttributes(mode: current.mode)) ?? [])
+                                    + [.writeFile(path: path, content: after, attributes: FileAttributes(), backup: backup)]))
         }
         let attributeChanges = try attributes.changes(path, current, observed)
         changes += attributeChanges
@@ -132,10 +136,11 @@ struct LineInFileModule: Module {
         if let parent = PathText.directory(of: path).nonEmpty, observed.file(parent) == nil {
             changes.append(Change("create directory \(parent)", actions: [.makeDirectory(path: parent, attributes: FileAttributes())]))
         }
+        let wanted = try attributes.forNewPath(isDirectory: false)
         changes.append(Change("create \(path) with \(edit.message)",
                               diff: TextDiff(label: "\(path) (content)", before: "", after: ContentDeployment.diffText(content)),
-                              actions: [.writeFile(path: path, content: content,
-                                                   attributes: try attributes.forNewPath(isDirectory: false), backup: false)]))
+                              actions: (validation?.actions(for: path, content: content, attributes: wanted) ?? [])
+                                + [.writeFile(path: path, content: content, attributes: wanted, backup: false)]))
         return Plan(changes: changes, result: ValueDict([("msg", .string(edit.message)), ("backup", "")]))
     }
 

@@ -63,14 +63,16 @@ struct ServiceModule: Module {
     // MARK: Observations
 
     /// `systemctl` for the chosen manager. A user manager is found through its runtime
-    /// directory, which a non-login session does not set (Ansible sets it the same way).
+    /// directory, which a non-login session (ssh, sudo) does not set; like Ansible, it is
+    /// derived from the uid the command runs as, which only the host knows under `become`.
+    /// The script is constant: the unit and verb are its arguments.
+    static let userManager = ["/bin/sh", "-c",
+                              "export XDG_RUNTIME_DIR=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}\"; exec systemctl --user \"$@\"",
+                              "systemctl"]
+
     func systemctl(_ context: ModuleContext) -> [String] {
         switch scope {
-        case "user":
-            if case .int(let uid)? = context.facts["user_uid"], uid >= 0 {
-                return ["env", "XDG_RUNTIME_DIR=/run/user/\(uid)", "systemctl", "--user"]
-            }
-            return ["systemctl", "--user"]
+        case "user": return ServiceModule.userManager
         case "global": return ["systemctl", "--global"]
         default: return ["systemctl"]
         }

@@ -7,6 +7,8 @@ struct ContentDeployment: Sendable {
     static let specs: [ArgumentSpec] = [
         ArgumentSpec("backup", .bool, default: false, doc: "keep the old file as PATH.PID.DATE@TIME~ before replacing it"),
         ArgumentSpec("force", .bool, default: true, doc: "replace a file whose content differs; with 'no', only create a missing one"),
+        ArgumentSpec("follow", .bool, default: false, doc: "write through a symbolic link at dest (not supported: dest must not be a link)"),
+        Validation.spec,
     ] + FileAttributeArguments.specs
 
     /// Ansible's diff limit (`MAX_FILE_SIZE_FOR_DIFF`): larger files are not shown.
@@ -20,6 +22,8 @@ struct ContentDeployment: Sendable {
     var force: Bool
     /// Mode for directories created when `dest` ends in "/".
     var directoryMode: UInt32?
+    var follow: Bool
+    var validation: Validation?
 
     init(_ arguments: ModuleArguments, sourceName: String?) throws {
         dest = arguments.string("dest") ?? ""
@@ -28,6 +32,8 @@ struct ContentDeployment: Sendable {
         backup = arguments.bool("backup")
         force = arguments.bool("force")
         directoryMode = try arguments.mode("directory_mode", isDirectory: true)
+        follow = arguments.bool("follow")
+        validation = try Validation(arguments)
         if dest.isEmpty { throw ModuleError("dest must not be empty", argument: "dest") }
         if sourceName == nil && dest.hasSuffix("/") {
             throw ModuleError("can not use content with a dir as dest", argument: "dest")
@@ -81,6 +87,10 @@ struct ContentDeployment: Sendable {
         if current?.kind == .directory {
             return .failed("\(target) is a directory")
         }
+        if follow, current?.kind == .link {
+            // The link's target was not observed, so its content cannot be compared.
+            return .failed("\(target) is a symbolic link and follow: yes is not supported; give the link's target as dest")
+        }
         if let current, current.kind == .file, current.content == content {
             changes += try attributes.changes(target, current, observed)
         } else {
@@ -108,8 +118,9 @@ struct ContentDeployment: Sendable {
             }
         }
         let before = current?.kind == .file ? ContentDeployment.diffText(current?.content ?? []) : ""
+        let check = validation?.actions(for: target, content: content, attributes: wanted) ?? []
         return Change(summary, diff: TextDiff(label: target, before: before, after: ContentDeployment.diffText(content)),
-                      actions: [.writeFile(path: target, content: content, attributes: wanted, backup: backup && current?.kind == .file)])
+                      actions: check + [.writeFile(path: target, content: content, attributes: wanted, backup: backup && current?.kind == .file)])
     }
 
     /// Text for `--diff`: binary or very large content becomes a one-line note.

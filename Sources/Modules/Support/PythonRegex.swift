@@ -11,7 +11,10 @@ struct PythonRegex: @unchecked Sendable {
     init(_ pattern: String, argument: String) throws {
         self.pattern = pattern
         do {
-            expression = try NSRegularExpression(pattern: PythonRegex.translate(pattern))
+            // ICU refuses the empty pattern that Python accepts (it matches everywhere).
+            // Only "\n" ends a line for `$` and `.`, as in Python.
+            expression = try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : PythonRegex.translate(pattern),
+                                                 options: [.useUnixLineSeparators])
         } catch {
             throw ModuleError("'\(pattern)' is not a valid regular expression", argument: argument)
         }
@@ -34,6 +37,8 @@ struct PythonRegex: @unchecked Sendable {
             }
             if inClass {
                 if c == "]" { inClass = false }
+                // "[" inside a class is literal in Python, a nested set in ICU.
+                if c == "[" { out.append("\\") }
                 out.append(c)
                 i += 1
                 continue
