@@ -267,7 +267,9 @@ final class HostRun {
                 outcome.result["stderr"] = .string(output.stderr.trimmingTrailingNewline)
                 outcome.result["stdout_lines"] = .list(output.stdout.lines.map(Value.string))
                 outcome.result["stderr_lines"] = .list(output.stderr.lines.map(Value.string))
-                if case .run(let command) = action { outcome.result["cmd"] = .list(command.argv.map(Value.string)) }
+                if case .run(let command) = action, plan.result["cmd"] == nil {
+                    outcome.result["cmd"] = .list(command.argv.map(Value.string))
+                }
                 if output.status != 0 {
                     let detail = output.stderr.isEmpty ? output.stdout : output.stderr
                     outcome.status = .failed
