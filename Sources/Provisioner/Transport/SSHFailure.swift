@@ -11,11 +11,11 @@ enum SSHFailure {
         let known = target.knownHostsFile ?? "~/.ssh/known_hosts"
 
         if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") || stderr.contains("has changed and you have requested strict checking") {
-            let removal = line(containing: "ssh-keygen -f").map { "`\($0)`" }
-                ?? "`ssh-keygen -R '\(target.knownHostsName)'`" + (target.knownHostsFile.map { " -f '\($0)'" } ?? "")
-            return "the host key of \(host) (port \(port)) has CHANGED since it was recorded in \(known): refusing to connect."
-                + " This can mean the connection is being intercepted. If the host was reinstalled, verify its new key,"
-                + " remove the old one with \(removal), then add the new one"
+            let file = target.knownHostsFile.map { " -f '\($0)'" } ?? ""
+            let offending = line(containing: "Offending").map { " (\($0))" } ?? ""
+            return "the host key of \(host) (port \(port)) has CHANGED since it was recorded in \(known)\(offending):"
+                + " refusing to connect. This can mean the connection is being intercepted. If the host was reinstalled,"
+                + " verify its new key, remove the old one with `ssh-keygen\(file) -R '\(target.knownHostsName)'`, then add the new one"
                 + " (`ssh-keyscan -p \(port) \(host) >> \(known)` after checking it)"
         }
         if stderr.contains("host key is known for") || stderr.contains("Host key verification failed") {
@@ -46,7 +46,9 @@ enum SSHFailure {
                              "Could not resolve hostname", "Name or service not known", "Network is unreachable",
                              "Connection reset", "Connection closed by", "kex_exchange_identification", "banner exchange"]
         if !connected, let reason = lines.first(where: { line in connectErrors.contains { line.contains($0) } }) {
-            return "cannot connect to \(host) port \(port): \(reason)"
+            // "ssh: connect to host H port P: Connection refused" says the host twice.
+            let short = reason.hasPrefix("ssh: ") ? reason.components(separatedBy: ": ").last ?? reason : reason
+            return "cannot connect to \(host) port \(port): \(short)"
         }
         let status = exitStatus.map { " (ssh exited with status \($0))" } ?? ""
         let detail = lines.suffix(3).joined(separator: "; ")

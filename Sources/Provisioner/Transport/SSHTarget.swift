@@ -101,20 +101,16 @@ public struct SSHTarget: Hashable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// The user ssh would log in as (`ssh -G`), for messages when none was set here.
+    /// The user ssh would log in as (`ssh -G`, which reads ~/.ssh/config and
+    /// connects nowhere), for messages when no user was set here.
     func configuredUser() -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["ssh", "-G"] + Array(arguments(remoteCommand: "true").dropLast(1))
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n")
-            .first { $0.hasPrefix("user ") }.map { String($0.dropFirst(5)) }
+        let options = Array(arguments(remoteCommand: "true").dropLast(1))
+        guard let process = try? SSHProcess(arguments: ["-G"] + options) else { return nil }
+        let deadline = Date().addingTimeInterval(5)
+        while let line = try? process.readLine(deadline: deadline) {
+            if line.starts(with: Array("user ".utf8)) { return String(decoding: line.dropFirst(5), as: UTF8.self) }
+        }
+        return nil
     }
 }
 
