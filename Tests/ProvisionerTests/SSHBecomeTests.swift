@@ -107,3 +107,14 @@ final class SSHBecomeTests: XCTestCase {
         XCTAssertEqual(try transport.observe([.command(["id", "-un"])]).command(["id", "-un"])?.stdout, "\(Self.sudoer)\n")
     }
 }
+
+extension SSHBecomeTests {
+    func testUnreadableFileFailsTheObservationButNotTheSession() throws {
+        let transport = try SSHTransport(host: "testhost", variables: server.variables(user: Self.sudoer))
+        XCTAssertThrowsError(try transport.observe([.file(path: "/etc/shadow", content: true), .command(["true"])])) { error in
+            XCTAssertEqual((error as? TransportError)?.unreachable, false)
+            XCTAssertTrue("\(error)".hasPrefix("read /etc/shadow: ") && "\(error)".contains("Permission denied"), "\(error)")
+        }
+        XCTAssertEqual(try transport.observe([.file(path: "/etc/shadow", content: false)]).file("/etc/shadow")?.owner, "root")
+    }
+}

@@ -65,14 +65,13 @@ enum RemoteShellLibrary {
         esac
         return
       fi
-      pv_k=; pv_c=-
+      pv_k=
       case $pv_l in a???' '*) pv_k=$(readlink -- "$1" | base64 -w0) ;; esac
-      case $2$pv_l in 18???' '*)
-        base64 -w0 2>"$pv_D/e" <"$1" >"$pv_D/c" || { pv_fail "read $1"; return; }
-        pv_c= ;;
-      esac
       printf '@F %s\n%s\n' "$pv_l" "$pv_k"
-      if [ -z "$pv_c" ]; then cat -- "$pv_D/c"; echo; else echo -; fi
+      case $2$pv_l in
+        18???' '*) base64 -w0 2>"$pv_D/e" <"$1" || { printf '!'; { printf 'read %s: ' "$1"; cat -- "$pv_D/e"; } | base64 -w0; }; echo ;;
+        *) echo - ;;
+      esac
     }
     pv_attrs() {
       pv_s=$(stat -c '%f %u %g %U %G' -- "$1" 2>"$pv_D/e") || { pv_fail "stat $1"; return 1; }

@@ -32,8 +32,12 @@ enum RemoteShellReply: Equatable {
             let stdout = try decode(try nextLine()), stderr = try decode(try nextLine())
             return .command(CommandOutput(status: status, stdout: text(stdout), stderr: text(stderr)))
         case "@F":
-            return .file(try fileState(rest, owner: text(try nextLine()), group: text(try nextLine()),
-                                       link: try nextLine(), content: try nextLine()))
+            let owner = text(try nextLine()), group = text(try nextLine()), link = try nextLine(), content = try nextLine()
+            // "!" is outside the base64 alphabet: what precedes it is a partial read.
+            if let mark = content.firstIndex(of: UInt8(ascii: "!")) {
+                return .failure(text(try decode(Array(content[(mark + 1)...]))).trimmingCharacters(in: .newlines))
+            }
+            return .file(try fileState(rest, owner: owner, group: group, link: link, content: content))
         default:
             throw ProtocolError(message: "unexpected line: \(line)")
         }
