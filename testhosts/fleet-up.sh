@@ -41,6 +41,7 @@ for i in $(seq 1 "$N"); do
        -v "$STATE/authorized_keys:/root/.ssh/authorized_keys:ro"
        -v "$STATE/authorized_keys:/home/tester/.ssh/authorized_keys:ro")
   if [ "$MODE" = nested ]; then
+    # shellcheck disable=SC2054  # the commas belong to --cap-add and the tmpfs paths
     run+=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096
           --tmpfs /sys/fs/cgroup/perf_event:ro,size=4k --tmpfs /sys/fs/cgroup/hugetlb:ro,size=4k
           --tmpfs '/sys/fs/cgroup/net_cls,net_prio:ro,size=4k' --tmpfs '/sys/fs/cgroup/cpu,cpuacct:ro,size=4k'

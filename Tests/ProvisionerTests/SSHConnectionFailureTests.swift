@@ -80,6 +80,28 @@ final class SSHConnectionFailureTests: XCTestCase {
             && error.message.contains("Connection refused"), error.message)
     }
 
+    func testSilentServerTimesOut() throws {
+        // A socket that listens but never speaks: ssh gives up after ConnectTimeout (ansible_ssh_timeout).
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let listening = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        XCTAssertTrue(listening)
+        var variables = server.variables([("ansible_ssh_timeout", 1)])
+        variables["ansible_port"] = .int(Int(UInt16(bigEndian: address.sin_port)))
+        let started = Date()
+        let error = try XCTUnwrap(firstError(variables))
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        XCTAssertTrue(error.message.contains("cannot connect to 127.0.0.1") && error.message.contains("timed out"), error.message)
+    }
+
     func testKilledSessionMidRunIsUnreachablePromptly() throws {
         let transport = try SSHTransport(host: "testhost", variables: server.variables())
         _ = try transport.observe([.command(["true"])])

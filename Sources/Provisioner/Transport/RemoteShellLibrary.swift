@@ -9,7 +9,7 @@
 ///                                  and base64 content ("-" when not asked for or not a file)
 ///
 /// Everything the functions run has its stdin redirected (from /dev/null, or from a
-/// file decoded out of a here-document), so no command can eat the request stream.
+/// pipe decoding a here-document), so no command can eat the request stream.
 /// Needs only a POSIX sh and coreutils on the host.
 enum RemoteShellLibrary {
     /// Defines the functions, makes the session's scratch folder (removed when the
@@ -40,18 +40,17 @@ enum RemoteShellLibrary {
     static let functions = #"""
     pv_fail() { printf '@E '; { printf '%s: ' "$1"; cat -- "$pv_D/e"; } | base64 -w0; echo; }
     pv_say() { printf '@E '; printf '%s' "$1" | base64 -w0; echo; }
-    pv_run() {
-      pv_in=/dev/null
-      if [ "$1" = 1 ]; then
-        base64 -d 2>"$pv_D/e" >"$pv_D/i" || { pv_fail 'decode the standard input'; return; }
-        pv_in=$pv_D/i
-      fi
-      pv_dir=$2 pv_n=$3; shift 3
+    pv_exec() {
       (
         while [ "$pv_n" -gt 0 ]; do export "$1" || exit 125; shift; pv_n=$((pv_n - 1)); done
         if [ -n "$pv_dir" ]; then cd -- "$pv_dir" || exit 126; fi
         exec "$@"
-      ) 2>"$pv_D/e" <"$pv_in" >"$pv_D/o"
+      ) 2>"$pv_D/e" >"$pv_D/o"
+    }
+    pv_run() {
+      pv_si=$1 pv_dir=$2 pv_n=$3; shift 3
+      # stdin goes through a pipe, never a file: it may be a secret.
+      if [ "$pv_si" = 1 ]; then base64 -d 2>/dev/null | pv_exec "$@"; else pv_exec "$@" </dev/null; fi
       printf '@C %s\n' "$?"; base64 -w0 <"$pv_D/o"; echo; base64 -w0 <"$pv_D/e"; echo
     }
     pv_stat() {

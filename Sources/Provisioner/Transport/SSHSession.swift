@@ -15,6 +15,8 @@ final class SSHSession {
     private var ready = false
     private var failure: TransportError?
     private var sequence = 0
+    /// How long the first reply was waited for, for the message when it never came.
+    private var waitedForStart: TimeInterval = 0
     private let nonce: String
     private let lock = NSLock()
 
@@ -55,6 +57,7 @@ final class SSHSession {
             if !ready {
                 let start = Date().addingTimeInterval(startTimeout)
                 let limit = deadline.map { min($0, start) } ?? start
+                waitedForStart = limit.timeIntervalSinceNow
                 // Anything before the greeting (a chatty login shell) is skipped.
                 while try process.readLine(deadline: limit) != readyLine {}
                 ready = true
@@ -91,7 +94,7 @@ final class SSHSession {
         case let error as TransportError:
             failure = TransportError(error.message, unreachable: true)
         case SSHProcess.Failure.timedOut where !ready:
-            failure = TransportError("\(target): no answer within \(Int(startTimeout)) s of connecting"
+            failure = TransportError("\(target): no answer within \(Int(waitedForStart.rounded())) s of connecting"
                 + " (ssh or sudo is waiting for something)", unreachable: true)
         case SSHProcess.Failure.timedOut:
             failure = TransportError("\(target): no answer within \(Int(timeout ?? 0)) s; the session was closed",
