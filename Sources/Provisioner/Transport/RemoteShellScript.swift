@@ -1,0 +1,80 @@
+import Foundation
+
+/// One request to a session's shell: calls of the `RemoteShellLibrary` functions,
+/// one per observation or action, each answering with one reply, in order.
+struct RemoteShellScript {
+    private(set) var text = ""
+    /// How many replies the script will print before its end marker.
+    private(set) var replies = 0
+
+    /// lstat of `path` (and its bytes when `content` is true and it is a regular file).
+    mutating func stat(_ path: String, content: Bool) throws {
+        try call("pv_stat", [path, content ? "1" : "0"])
+    }
+
+    mutating func run(_ command: Command) throws {
+        guard !command.argv.isEmpty else { throw TransportError("empty command") }
+        var words = [command.stdin == nil ? "0" : "1", command.directory ?? "", String(command.environment.count)]
+        for (name, value) in command.environment.sorted(by: { $0.key < $1.key }) {
+            guard RemoteShell.isVariableName(name) else {
+                throw TransportError("'\(name)' is not a valid environment variable name")
+            }
+            words.append("\(name)=\(value)")
+        }
+        try call("pv_run", words + command.argv, input: command.stdin)
+    }
+
+    mutating func perform(_ action: Action) throws {
+        switch action {
+        case .writeFile(let path, let content, let attributes, let backup):
+            let directory = (path as NSString).deletingLastPathComponent
+            let base = (path as NSString).lastPathComponent
+            let folder = directory.isEmpty ? "." : directory
+            try call("pv_write", [path, "\(folder)/.\(base).provision-XXXXXX", folder, octal(attributes.mode),
+                                  attributes.owner ?? "", attributes.group ?? "", backup ? "1" : "0"], input: content)
+        case .remove(let path):
+            try call("pv_rm", [path])
+        case .makeDirectory(let path, let attributes):
+            // Every folder from the top down; the function creates those from the first missing one.
+            var chain: [String] = []
+            var current = path
+            while !current.isEmpty && current != "/" {
+                chain.append(current)
+                current = (current as NSString).deletingLastPathComponent
+            }
+            try call("pv_mkdir", [octal(attributes.mode), attributes.owner ?? "", attributes.group ?? "", path]
+                + chain.reversed())
+        case .setAttributes(let path, let attributes):
+            try call("pv_setattrs", [path, octal(attributes.mode), attributes.owner ?? "", attributes.group ?? ""])
+        case .touch(let path):
+            try call("pv_touch", [path])
+        case .symlink(let path, let target):
+            try call("pv_link", [path, target])
+        case .run(let command):
+            try run(command)
+        }
+    }
+
+    /// The end marker the reader waits for: the whole reply has arrived.
+    mutating func end(_ nonce: String) {
+        text += "printf '@END %s\\n' '\(nonce)'\n"
+    }
+
+    /// A function call with every argument quoted; `input` travels as a base64 here-document
+    /// (its alphabet has no `_`, so the delimiter cannot occur in it).
+    private mutating func call(_ function: String, _ arguments: [String], input: [UInt8]? = nil) throws {
+        text += function + " " + (try RemoteShell.quote(arguments))
+        if let input {
+            text += " <<'__PV_DATA__'\n"
+            text += Data(input).base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed])
+            text += "\n__PV_DATA__\n"
+        } else {
+            text += "\n"
+        }
+        replies += 1
+    }
+
+    private func octal(_ mode: UInt32?) -> String {
+        mode.map { String($0, radix: 8) } ?? ""
+    }
+}

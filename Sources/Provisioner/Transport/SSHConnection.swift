@@ -1,0 +1,49 @@
+import Foundation
+
+/// Everything provision holds open to one host: a session per user it acts as
+/// (the login user, root through sudo, a rootless service user through sudo -u),
+/// each opened on first use and kept until `close()` or deinit.
+public final class SSHConnection {
+    public let target: SSHTarget
+    private var sessions: [String: SSHSession] = [:]
+    private let lock = NSLock()
+
+    public init(target: SSHTarget) {
+        self.target = target
+    }
+
+    /// The connection to inventory host `host` from its variables and ansible.cfg.
+    public convenience init(host: String, variables: ValueDict, config: AnsibleConfig = AnsibleConfig()) throws {
+        self.init(target: try SSHTarget(host: host, variables: variables, config: config))
+    }
+
+    deinit {
+        close()
+    }
+
+    /// The transport that acts as `become` (nil: as the login user). Its session
+    /// starts now (ssh runs while the caller goes on) unless it is already open.
+    public func transport(becoming become: Become?) throws -> SSHTransport {
+        try become?.validate(host: target.name)
+        return SSHTransport(connection: self, session: try session(for: become), become: become)
+    }
+
+    /// Ends every session: each remote shell exits and removes its scratch folder.
+    public func close() {
+        lock.lock()
+        let open = Array(sessions.values)
+        sessions.removeAll()
+        lock.unlock()
+        for session in open { session.close() }
+    }
+
+    func session(for become: Become?) throws -> SSHSession {
+        let key = become.map { "\($0.method):\($0.user)" } ?? ""
+        lock.lock()
+        defer { lock.unlock() }
+        if let session = sessions[key] { return session }
+        let session = try SSHSession(target: target, become: become)
+        sessions[key] = session
+        return session
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import XCTest
+@testable import Provisioner
+
+/// The ssh transport against a private sshd on 127.0.0.1: observations in one
+/// round trip, every action with the local transport's results, binary content.
+final class SSHTransportTests: XCTestCase {
+    private var server: SSHTestServer!
+    private var scratch: URL!
+
+    override func setUpWithError() throws {
+        server = try SSHTestServer.start()
+        scratch = server.directory.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        server = nil
+    }
+
+    private func connect(_ extra: [(String, Value)] = []) throws -> SSHTransport {
+        try SSHTransport(host: "testhost", variables: server.variables(extra))
+    }
+
+    func testObservesFilesAndCommandsInOneRoundTrip() throws {
+        let file = scratch.appendingPathComponent("a.conf").path
+        try "key = value\n".write(toFile: file, atomically: true, encoding: .utf8)
+        chmod(file, 0o4751)
+        let link = scratch.appendingPathComponent("link").path
+        symlink("a.conf", link)
+        let missing = scratch.appendingPathComponent("nope/deeper").path
+        let transport = try connect()
+        let requests: [Observation] = [
+            .file(path: file, content: true), .file(path: file, content: false), .file(path: link, content: true),
+            .file(path: scratch.path, content: true), .file(path: missing, content: false),
+            .command(["echo", "hello world"]), .command(["sh", "-c", "echo out; echo err >&2; exit 3"]),
+            .command(["no-such-program-here"]),
+        ]
+        let observed = try transport.observe(requests)
+        XCTAssertEqual(transport.roundTrips, 1)
+        let local = try LocalTransport().observe(requests)
+        XCTAssertEqual(observed.files, local.files)
+        XCTAssertEqual(observed.missing, [missing])
+        XCTAssertEqual(observed.file(file)?.content, Array("key = value\n".utf8))
+        XCTAssertEqual(observed.file(file)?.mode, 0o4751)
+        XCTAssertEqual(observed.file(link)?.linkTarget, "a.conf")
+        XCTAssertEqual(observed.file(link)?.kind, .link)
+        XCTAssertEqual(observed.command(["echo", "hello world"]), CommandOutput(status: 0, stdout: "hello world\n"))
+        XCTAssertEqual(observed.command(["sh", "-c", "echo out; echo err >&2; exit 3"]),
+                       CommandOutput(status: 3, stdout: "out\n", stderr: "err\n"))
+        XCTAssertEqual(observed.command(["no-such-program-here"])?.status, 127)
+        _ = try transport.observe([.file(path: file, content: false)])
+        XCTAssertEqual(transport.roundTrips, 2)
+    }
+}
