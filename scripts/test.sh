@@ -11,6 +11,8 @@ command -v runc >/dev/null || need+=(runc)
 command -v newuidmap >/dev/null || need+=(uidmap)
 [ -e /usr/share/containers/storage.conf ] || need+=(containers-storage)
 [ -x /usr/bin/time ] || need+=(time)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v sudo >/dev/null || need+=(sudo)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "installing: ${need[*]}"

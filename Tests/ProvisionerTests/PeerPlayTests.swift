@@ -15,16 +15,6 @@ final class PeerPlayTests: XCTestCase {
         return copy
     }
 
-    func ansiblePlaybook() throws -> String {
-        let venv = ProcessInfo.processInfo.environment["PROVISION_ANSIBLE_VENV"] ?? "/tmp/provision-ansible-venv"
-        if FileManager.default.isExecutableFile(atPath: venv + "/bin/ansible-playbook") { return venv + "/bin/ansible-playbook" }
-        if let path = TestSupport.which("ansible-playbook") { return path }
-        if ProcessInfo.processInfo.environment["PROVISION_REQUIRE_INTEGRATION"] == "1" {
-            XCTFail("ansible-playbook is not installed (scripts/test.sh installs it)")
-        }
-        throw XCTSkip("ansible-playbook is not installed")
-    }
-
     func statecheck(_ kit: URL, _ root: String) throws -> String {
         try TestSupport.run("/bin/sh", [kit.appendingPathComponent("bin/statecheck.sh").path, root]).stdout
     }
@@ -32,7 +22,7 @@ final class PeerPlayTests: XCTestCase {
     func testPeerPlayUnchangedReachesAnsiblesEndState() throws {
         let kit = try kit()
         defer { try? FileManager.default.removeItem(at: kit) }
-        let ansible = try ansiblePlaybook()
+        let ansible = try TestSupport.ansiblePlaybook()
         let play = kit.appendingPathComponent("ansible/podman-host.yml").path
         let inventory = kit.appendingPathComponent("ansible/inventory/local.ini").path
         let ansibleRoot = kit.appendingPathComponent("root-ansible").path

@@ -65,4 +65,15 @@ enum TestSupport {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
+
+    /// The reference ansible-playbook (scripts/test.sh installs ansible-core 2.19.14).
+    static func ansiblePlaybook() throws -> String {
+        let venv = ProcessInfo.processInfo.environment["PROVISION_ANSIBLE_VENV"] ?? "/tmp/provision-ansible-venv"
+        if FileManager.default.isExecutableFile(atPath: venv + "/bin/ansible-playbook") { return venv + "/bin/ansible-playbook" }
+        if let path = which("ansible-playbook") { return path }
+        if ProcessInfo.processInfo.environment["PROVISION_REQUIRE_INTEGRATION"] == "1" {
+            XCTFail("ansible-playbook is not installed (scripts/test.sh installs it)")
+        }
+        throw XCTSkip("ansible-playbook is not installed")
+    }
 }

@@ -26,15 +26,22 @@ struct PlaybookCommand {
             run.forks = n
         }
         for extra in options.all("--extra-vars") { run.extraVars = run.extraVars.merging(try ExtraVars.parse(extra)) }
+        let config = try AnsibleConfig.load()
+        if options.value("--forks") == nil, let forks = config.forks { run.forks = forks }
 
         let playbookDirectory = (playbookPath as NSString).deletingLastPathComponent
-        let loader = PlaybookLoader(resolveModule: registry.resolve, moduleNames: registry.names)
+        let loader = PlaybookLoader(resolveModule: registry.resolve, moduleNames: registry.names, rolesPath: config.rolesPath ?? [])
         let playbook = try loader.loadPlaybook(playbookPath)
-        let inventory = try Inventory(sources: inventoryPaths(playbookDirectory: playbookDirectory), playbookDirectory: playbookDirectory)
+        let inventory = try Inventory(sources: inventoryPaths(playbookDirectory: playbookDirectory, config: config),
+                                      playbookDirectory: playbookDirectory)
         let reporter: RunReporter = options.flag("--json") ? JSONReporter() : TextReporter(verbosity: run.verbosity, showDiff: run.diff)
         for warning in inventory.warnings { reporter.warning(warning.description) }
+        for warning in config.warnings { reporter.warning(warning) }
+        if run.verbosity > 0 {
+            for setting in config.ignored { reporter.warning("ansible.cfg setting not used by provision: \(setting)") }
+        }
         let runner = PlaybookRunner(playbook: playbook, inventory: inventory, registry: registry, loader: loader,
-                                    options: run, reporter: reporter)
+                                    options: run, reporter: reporter, config: config)
         if name == "validate" {
             try runner.validate()
             print("\(path): \(playbook.plays.count) play(s), \(playbook.plays.reduce(0) { $0 + $1.tasks.count }) task(s): valid")
@@ -43,10 +50,11 @@ struct PlaybookCommand {
         return try runner.run()
     }
 
-    /// `-i` as given, else `inventory/hosts.yml` beside the playbook's folder when it exists.
-    func inventoryPaths(playbookDirectory: String) -> [String] {
+    /// `-i` as given, else ansible.cfg's `inventory`, else `inventory/hosts.yml` beside the playbook's folder.
+    func inventoryPaths(playbookDirectory: String, config: AnsibleConfig) -> [String] {
         let given = options.all("--inventory")
         if !given.isEmpty { return given }
+        if let configured = config.inventory, !configured.isEmpty { return configured }
         let parent = (playbookDirectory as NSString).deletingLastPathComponent
         for candidate in ["\(parent)/inventory/hosts.yml", "\(playbookDirectory)/inventory/hosts.yml"] where FileManager.default.fileExists(atPath: candidate) {
             return [candidate]

@@ -6,9 +6,11 @@ final class EngineContext: @unchecked Sendable {
     let registry: ModuleRegistry
     let loader: PlaybookLoader
     let reporter: RunReporter
+    let config: AnsibleConfig
 
-    init(options: RunOptions, registry: ModuleRegistry, loader: PlaybookLoader, reporter: RunReporter) {
+    init(options: RunOptions, registry: ModuleRegistry, loader: PlaybookLoader, reporter: RunReporter, config: AnsibleConfig) {
         self.options = options
+        self.config = config
         self.registry = registry
         self.loader = loader
         self.reporter = reporter

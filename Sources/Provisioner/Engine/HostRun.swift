@@ -5,8 +5,9 @@ import Foundation
 final class HostRun {
     let host: String
     let play: Play
-    let transport: Transport
+    let connection: HostConnection
     let engine: EngineContext
+    let inventoryVars: ValueDict
     /// Where results go; the fleet runner swaps in its lockstep printer.
     var reporter: RunReporter
     var stats = HostStats()
@@ -15,15 +16,18 @@ final class HostRun {
     var facts = ValueDict()
     var base: ValueDict
     var notified: [String] = []
-    var cache = ObservationCache()
+    /// One transport and one observation cache per user the tasks act as.
+    private var transports: [String: Transport] = [:]
+    private var caches: [String: ObservationCache] = [:]
     var failed = false
     var unreachable = false
     private var ordinal = 0
 
-    init(host: String, play: Play, transport: Transport, engine: EngineContext, inventoryVars: ValueDict, hostVars: ValueDict) {
+    init(host: String, play: Play, connection: HostConnection, engine: EngineContext, inventoryVars: ValueDict, hostVars: ValueDict) {
         self.host = host
         self.play = play
-        self.transport = transport
+        self.connection = connection
+        self.inventoryVars = inventoryVars
         self.engine = engine
         self.reporter = engine.reporter
         self.hostVars = hostVars
@@ -37,12 +41,50 @@ final class HostRun {
 
     var stopped: Bool { failed || unreachable }
 
+    var roundTrips: Int { transports.values.reduce(0) { $0 + $1.roundTrips } }
+
+    // MARK: Who tasks run as
+
+    /// The become in force for a task (or the play, when `common` is nil), Ansible's way:
+    /// `ansible_become*` variables over the task's or play's keywords over ansible.cfg.
+    func become(_ common: TaskCommon?) throws -> Become? {
+        let wanted = common?.become ?? play.become
+        let keyword = wanted == true ? Become(user: common?.becomeUser ?? play.becomeUser ?? "root") : nil
+        if wanted == false && inventoryVars["ansible_become"] == nil { return nil }
+        return try Become.resolve(keyword: keyword, variables: inventoryVars, config: engine.config, host: host)
+    }
+
+    static func key(_ become: Become?) -> String { become?.user ?? "" }
+
+    func transport(_ become: Become?) throws -> Transport {
+        let key = HostRun.key(become)
+        if let transport = transports[key] { return transport }
+        let transport = try connection.transport(becoming: become)
+        transports[key] = transport
+        return transport
+    }
+
+    /// Observations for a task, through the cache of the user it runs as.
+    func observe(_ requests: [Observation], for key: String, as become: Become?) throws -> Observations {
+        let transport = try transport(become)
+        var cache = caches[HostRun.key(become)] ?? ObservationCache()
+        defer { caches[HostRun.key(become)] = cache }
+        return try cache.observe(requests, for: key, via: transport)
+    }
+
+    func setCache(_ cache: ObservationCache, for user: String) { caches[user] = cache }
+
+    /// After a change every cache is stale: users share the host.
+    func invalidateObservations() {
+        for key in caches.keys { caches[key]?.invalidate() }
+    }
+
     // MARK: Preparing
 
     /// Facts (when the play wants them) and vars_files, before any task.
     func prepare() throws {
         if play.gatherFacts {
-            let observed = try transport.observe([Facts.observation])
+            let observed = try transport(try become(nil)).observe([Facts.observation])
             guard let output = observed.command(Facts.observation.commandArgv), output.status == 0 else {
                 throw TransportError("gathering facts failed on \(host)")
             }
@@ -238,7 +280,8 @@ final class HostRun {
                                result: ["changed": false, "skipped": true])
         }
         let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
-        let observed = try cache.observe(module.observations(context), for: key, via: transport)
+        let runAs = try become(task.common)
+        let observed = try observe(module.observations(context), for: key, as: runAs)
         let plan = try module.plan(observed, context)
         var result = plan.result
         if let failure = plan.failure {
@@ -257,7 +300,8 @@ final class HostRun {
         outcome.diffs = plan.changes.compactMap(\.diff)
         outcome.result["changed"] = .bool(plan.isChanged)
         guard plan.isChanged, !checkMode else { return outcome }
-        cache.invalidate()
+        invalidateObservations()
+        let transport = try transport(runAs)
         for action in plan.changes.flatMap(\.actions) {
             outcome.commands.append(action.summary)
             let applied = try transport.perform(action)

@@ -6,24 +6,41 @@ public final class PlaybookRunner {
     let playbook: Playbook
     let inventory: Inventory
     let engine: EngineContext
-    let connect: (String, ValueDict) throws -> Transport
+    /// One connection per host for the whole run, whatever the number of plays.
+    private var connections: [String: HostConnection] = [:]
+    private let connectionsLock = NSLock()
 
     public init(playbook: Playbook, inventory: Inventory, registry: ModuleRegistry, loader: PlaybookLoader,
-                options: RunOptions, reporter: RunReporter,
-                connect: @escaping (String, ValueDict) throws -> Transport = PlaybookRunner.defaultConnect) {
+                options: RunOptions, reporter: RunReporter, config: AnsibleConfig = AnsibleConfig()) {
         self.playbook = playbook
         self.inventory = inventory
-        self.engine = EngineContext(options: options, registry: registry, loader: loader, reporter: reporter)
-        self.connect = connect
+        self.engine = EngineContext(options: options, registry: registry, loader: loader, reporter: reporter, config: config)
     }
 
-    /// `ansible_connection: local` (or a local host name) gets the local transport.
-    public static func defaultConnect(_ host: String, _ vars: ValueDict) throws -> Transport {
-        let connection = vars["ansible_connection"]?.string
-        if connection == "local" || connection == nil && ["localhost", "127.0.0.1", "::1"].contains(host) {
-            return LocalTransport()
+    /// `ansible_connection: local` (or the implicit localhost) is this machine; anything else is ssh.
+    func connection(to host: String, _ vars: ValueDict) throws -> HostConnection {
+        try connectionsLock.withLock {
+            if let open = connections[host] { return open }
+            let kind = vars["ansible_connection"]?.string
+            let connection: HostConnection
+            switch kind {
+            case "local"?:
+                connection = LocalConnection()
+            case nil where inventory.isImplicitLocalhost(host):
+                connection = LocalConnection()
+            case nil, "ssh"?, "smart"?, "paramiko"?:
+                connection = RemoteConnection(try SSHConnection(host: host, variables: vars, config: engine.config))
+            case let other?:
+                throw TransportError("\(host): ansible_connection=\(other) is not supported (use local or ssh)", unreachable: true)
+            }
+            connections[host] = connection
+            return connection
         }
-        throw TransportError("no transport for \(host) (ansible_connection=\(connection ?? "ssh")): only local connections are available", unreachable: true)
+    }
+
+    func closeConnections() {
+        let open = connectionsLock.withLock { Array(connections.values) }
+        for connection in open { connection.close() }
     }
 
     /// Checks the whole playbook before touching any host; throws `PreflightError`/`ParseError`.
@@ -34,6 +51,7 @@ public final class PlaybookRunner {
     public func run() throws -> Int32 {
         let start = Date()
         try validate()
+        defer { closeConnections() }
         var stats: [String: HostStats] = [:]
         var roundTrips: [String: Int] = [:]
         var hostVars: [String: ValueDict] = [:]
@@ -56,7 +74,7 @@ public final class PlaybookRunner {
                 var failedInBatch = batch.count - runs.count
                 for run in runs {
                     stats[run.host] = (stats[run.host] ?? HostStats()).adding(run.stats)
-                    roundTrips[run.host, default: 0] += run.transport.roundTrips
+                    roundTrips[run.host, default: 0] += run.roundTrips
                     hostVars[run.host] = run.hostVars
                     if run.stopped { failedInBatch += 1 }
                 }
@@ -99,7 +117,7 @@ public final class PlaybookRunner {
             let host = batch[index]
             let vars = self.inventory.variables(for: host)
             do {
-                let run = HostRun(host: host, play: play, transport: try self.connect(host, vars), engine: self.engine,
+                let run = HostRun(host: host, play: play, connection: try self.connection(to: host, vars), engine: self.engine,
                                   inventoryVars: vars, hostVars: hostVars[host] ?? ValueDict())
                 try run.prepare()
                 try run.prefetch(runtimeNames: runtimeNames)

@@ -72,7 +72,8 @@ extension HostRun {
     /// reads all their observations in one round trip. Errors here stop the run
     /// before anything changed, unless they involve names defined at run time.
     func prefetch(runtimeNames: (names: Set<String>, open: Bool)) throws {
-        var requests: [String: [Observation]] = [:]
+        // Per user the tasks run as, then per task.
+        var requests: [String: (become: Become?, byTask: [String: [Observation]])] = [:]
         func collect(_ task: Task, _ type: any Module.Type, _ templar: Templar, key: String) throws {
             if try firstFalse(task.common.when, templar) != nil { return }
             let module = try type.init(try engine.validatedArguments(task, type: type, templar: templar))
@@ -80,7 +81,8 @@ extension HostRun {
             if checkMode && !type.supportsCheckMode { return }
             let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
             for file in module.controllerFiles { _ = try context.readControllerFile(file.path, file.kind) }
-            requests[key] = module.observations(context)
+            let runAs = try become(task.common)
+            requests[HostRun.key(runAs), default: (runAs, [:])].byTask[key] = module.observations(context)
         }
         func visit(_ item: TaskItem) throws {
             switch item {
@@ -111,7 +113,11 @@ extension HostRun {
             }
         }
         for item in play.tasks { try visit(item) }
-        try cache.prefetch(requests, via: transport)
+        for (user, group) in requests {
+            var cache = ObservationCache()
+            try cache.prefetch(group.byTask, via: try transport(group.become))
+            setCache(cache, for: user)
+        }
     }
 }
 
