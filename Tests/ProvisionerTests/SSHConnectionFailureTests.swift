@@ -165,7 +165,7 @@ final class SSHConnectionFailureTests: XCTestCase {
 
     func testSessionsCloseAndCleanUp() throws {
         func scratchFolders() -> Set<String> {
-            let tmp = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+            let tmp = server.directory.appendingPathComponent("tmp").path
             let names = (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []
             return Set(names.filter { $0.hasPrefix(".provision.") }.map { "\(tmp)/\($0)" })
         }
@@ -174,7 +174,7 @@ final class SSHConnectionFailureTests: XCTestCase {
         let transport = try connection.transport(becoming: nil)
         _ = try transport.observe([.command(["true"])])
         let mine = scratchFolders().subtracting(before)
-        XCTAssertEqual(mine.count, 1)
+        XCTAssertEqual(mine.count, 1, "the session's folder is in the TMPDIR sshd gave it")
         connection.close()
         XCTAssertThrowsError(try transport.observe([.command(["true"])]))
         // The remote shell removed its scratch folder on the way out.

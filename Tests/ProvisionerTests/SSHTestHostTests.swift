@@ -56,6 +56,10 @@ final class SSHTestHostTests: XCTestCase {
                 }
                 let active = try transport.observe([.command(["systemctl", "is-active", "provision-probe.service"])])
                 XCTAssertEqual(active.command(["systemctl", "is-active", "provision-probe.service"])?.stdout, "active\n")
+                // Leave the host as it was: the fleet may be someone else's.
+                _ = try transport.perform(.run(Command(["systemctl", "stop", "provision-probe.service"])))
+                _ = try transport.perform(.remove(path: unit))
+                _ = try transport.perform(.run(Command(["systemctl", "daemon-reload"])))
             } catch {
                 failures.add("\(host.name): \(error)")
             }
