@@ -74,6 +74,8 @@ final class SSHTestHostTests: XCTestCase {
         let connection = try SSHConnection(host: host.name, variables: variables(host, user: "tester"))
         let root = try connection.transport(becoming: Become())
         XCTAssertEqual(try root.perform(.run(Command(["id", "-un"]))).output?.stdout, "root\n")
+        let lingering = try root.observe([.file(path: "/var/lib/systemd/linger/tester", content: false)])
+            .file("/var/lib/systemd/linger/tester") != nil
         XCTAssertEqual(try root.perform(.run(Command(["loginctl", "enable-linger", "tester"]))).output?.status, 0)
 
         let asRoot = try SSHConnection(host: host.name, variables: variables(host))
@@ -86,7 +88,7 @@ final class SSHTestHostTests: XCTestCase {
         }
         XCTAssertTrue(manager?.stdout.hasPrefix("running") == true || manager?.stdout.hasPrefix("degraded") == true,
                       "\(String(describing: manager))")
-        _ = try root.perform(.run(Command(["loginctl", "disable-linger", "tester"])))
+        if !lingering { _ = try root.perform(.run(Command(["loginctl", "disable-linger", "tester"]))) }
     }
 }
 
