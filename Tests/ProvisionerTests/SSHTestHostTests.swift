@@ -15,7 +15,7 @@ final class SSHTestHostTests: XCTestCase {
         let fleet = (try? String(contentsOfFile: state + "/fleet", encoding: .utf8)) ?? ""
         hosts = fleet.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
-            guard fields.count == 2, let port = Int(fields[1]) else { return nil }
+            guard fields.count >= 2, let port = Int(fields[1]) else { return nil }
             return Host(name: String(fields[0]), port: port)
         }
         if hosts.isEmpty {
