@@ -4,7 +4,8 @@
 set -euo pipefail
 STATE=${PROVISION_TESTHOSTS_DIR:-/var/tmp/provision-testhosts}
 [ -f "$STATE/fleet" ] || exit 0
-while read -r name _; do
+while read -r first _ name; do
+  name=${name:-$first}   # files written before containers were named by port: "NAME PORT"
   if [ "$(podman inspect --format '{{index .Config.Labels "provision.testhost"}}' "$name" 2>/dev/null)" = 1 ]; then
     podman rm -f -t 5 "$name" >/dev/null
     echo "removed $name"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Starts N test hosts (systemd + sshd in podman containers) on 127.0.0.1 ports and writes an inventory whose
+# Starts N test hosts (systemd + sshd in podman containers named provision-thPORT) on 127.0.0.1 ports and writes an inventory whose
 # known_hosts file holds the keys the hosts made at boot, collected with ssh-keyscan: host keys are checked.
 # Usage: fleet-up.sh N [VARIANT]        VARIANT: bookworm (default) | trixie | trixie-podman
 # Environment: PROVISION_TESTHOSTS_DIR (state: keys, known_hosts, inventory; default /var/tmp/provision-testhosts),
@@ -35,7 +35,8 @@ install -m 644 "$KEY.pub" "$STATE/authorized_keys"
 COMMON=(--runtime runc --cgroup-manager=cgroupfs)
 : > "$STATE/fleet"
 for i in $(seq 1 "$N"); do
-  name=provision-th$i port=$((BASE_PORT + i - 1))
+  # Named by port, so fleets in different state folders (and ports) can run side by side.
+  port=$((BASE_PORT + i - 1)) name=provision-th$((BASE_PORT + i - 1))
   run=(run -d --name "$name" --hostname "th$i" --label provision.testhost=1 --systemd=always
        -v /sys/fs/cgroup/unified:/sys/fs/cgroup/unified:rw -p "127.0.0.1:$port:22"
        -v "$STATE/authorized_keys:/root/.ssh/authorized_keys:ro"
@@ -52,12 +53,12 @@ for i in $(seq 1 "$N"); do
     run+=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
   fi
   podman "${COMMON[@]}" "${run[@]}" "$IMAGE" /sbin/init >/dev/null
-  echo "$name $port" >> "$STATE/fleet"
+  echo "th$i $port $name" >> "$STATE/fleet"
 done
 
 # Host keys exist once sshd answers; record them as found (ssh-keyscan writes [127.0.0.1]:PORT names).
 : > "$STATE/known_hosts"
-while read -r name port; do
+while read -r _ port name; do
   deadline=$((SECONDS + 90))
   until keys=$(ssh-keyscan -T 2 -p "$port" 127.0.0.1 2>/dev/null) && [ -n "$keys" ]; do
     if [ $SECONDS -ge $deadline ]; then
@@ -79,15 +80,15 @@ SSH_ARGS="-o UserKnownHostsFile=$STATE/known_hosts -o IdentitiesOnly=yes"
   echo "    ansible_ssh_private_key_file: $KEY"
   echo "    ansible_ssh_common_args: $SSH_ARGS"
   echo "  hosts:"
-  while read -r name port; do
-    echo "    ${name#provision-}:"
+  while read -r host port _; do
+    echo "    $host:"
     echo "      ansible_host: 127.0.0.1"
     echo "      ansible_port: $port"
   done < "$STATE/fleet"
 } > "$STATE/inventory.yml"
 {
   echo "[testhosts]"
-  while read -r name port; do echo "${name#provision-} ansible_host=127.0.0.1 ansible_port=$port"; done < "$STATE/fleet"
+  while read -r host port _; do echo "$host ansible_host=127.0.0.1 ansible_port=$port"; done < "$STATE/fleet"
   echo
   echo "[testhosts:vars]"
   echo "ansible_user=root"
@@ -96,7 +97,7 @@ SSH_ARGS="-o UserKnownHostsFile=$STATE/known_hosts -o IdentitiesOnly=yes"
 } > "$STATE/inventory.ini"
 
 # Every host must take a real, checked login before we say it is up.
-while read -r name port; do
+while read -r _ port name; do
   ssh -o BatchMode=yes -o UserKnownHostsFile="$STATE/known_hosts" -o IdentitiesOnly=yes -i "$KEY" -p "$port" \
     root@127.0.0.1 'systemctl is-system-running --wait >/dev/null 2>&1; true' </dev/null \
     || { echo "cannot log in to $name on port $port" >&2; exit 1; }

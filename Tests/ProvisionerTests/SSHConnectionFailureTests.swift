@@ -132,10 +132,16 @@ final class SSHConnectionFailureTests: XCTestCase {
         XCTAssertEqual(clients.count, 1)
         let started = Date()
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { for pid in clients { kill(pid, SIGKILL) } }
-        XCTAssertThrowsError(try transport.perform(.run(Command(["sleep", "30"])))) { error in
+        XCTAssertThrowsError(try transport.perform(.run(Command(["sleep", "3"])))) { error in
             XCTAssertEqual((error as? TransportError)?.unreachable, true, "\(error)")
         }
-        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2)
+        // Once the command is done, the orphaned remote shell finds nobody listening and cleans up.
+        let scratch = server.directory.appendingPathComponent("tmp").path
+        let leftovers = { (try? FileManager.default.contentsOfDirectory(atPath: scratch))?.filter { $0.hasPrefix(".provision.") } ?? [] }
+        let deadline = Date().addingTimeInterval(10)
+        while !leftovers().isEmpty && Date() < deadline { usleep(100_000) }
+        XCTAssertEqual(leftovers(), [])
     }
 
     func testObservationTimeoutClosesTheSession() throws {
@@ -165,7 +171,7 @@ final class SSHConnectionFailureTests: XCTestCase {
 
     func testSessionsCloseAndCleanUp() throws {
         func scratchFolders() -> Set<String> {
-            let tmp = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+            let tmp = server.directory.appendingPathComponent("tmp").path
             let names = (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []
             return Set(names.filter { $0.hasPrefix(".provision.") }.map { "\(tmp)/\($0)" })
         }
@@ -174,7 +180,7 @@ final class SSHConnectionFailureTests: XCTestCase {
         let transport = try connection.transport(becoming: nil)
         _ = try transport.observe([.command(["true"])])
         let mine = scratchFolders().subtracting(before)
-        XCTAssertEqual(mine.count, 1)
+        XCTAssertEqual(mine.count, 1, "the session's folder is in the TMPDIR sshd gave it")
         connection.close()
         XCTAssertThrowsError(try transport.observe([.command(["true"])]))
         // The remote shell removed its scratch folder on the way out.

@@ -167,6 +167,8 @@ final class SSHSettingsTests: XCTestCase {
         XCTAssertThrowsError(try SSHTarget(host: "h", variables: vars(("ansible_port", 65536))))
         XCTAssertThrowsError(try SSHTarget(host: "h", variables: vars(("ansible_host", "two words"))))
         XCTAssertThrowsError(try SSHTarget(host: "h", variables: vars(("ansible_user", .list([])))))
+        XCTAssertThrowsError(try SSHTarget(host: "h", variables: vars(("ansible_user", "a\"b"))))
+        XCTAssertThrowsError(try SSHTarget(host: "h", variables: vars(("ansible_ssh_private_key_file", "/k\nx"))))
     }
 
     func testKnownHostsNamesForMessages() throws {
@@ -210,6 +212,33 @@ final class SSHSettingsTests: XCTestCase {
         XCTAssertEqual(try SSHSession.remoteCommand(user, Become()), "exec sudo -n -H -u 'root' -- /bin/sh")
         XCTAssertEqual(try SSHSession.remoteCommand(root, Become()), "exec /bin/sh", "root needs no sudo to be root")
         XCTAssertEqual(try SSHSession.remoteCommand(root, Become(user: "it's")), #"exec sudo -n -H -u 'it'\''s' -- /bin/sh"#)
+    }
+
+    // MARK: Failure messages
+
+    func testFailureMessagesSayWhatToDo() throws {
+        let target = try SSHTarget(host: "web1", variables: vars(("ansible_host", "10.1.1.1"), ("ansible_user", "deploy")))
+        func explain(_ stderr: String, connected: Bool = false, become: Become? = Become()) -> String {
+            SSHFailure.explain(stderr: stderr, exitStatus: 255, target: target, become: become, connected: connected)
+        }
+        XCTAssertEqual(explain("ssh: Could not resolve hostname 10.1.1.1: Name or service not known\n"),
+                       "cannot connect to 10.1.1.1 port 22: Name or service not known")
+        XCTAssertTrue(explain("No ED25519 host key is known for 10.1.1.1 and you have requested strict checking.\r\n"
+            + "Host key verification failed.\r\n").contains("`ssh-keyscan -p 22 10.1.1.1 >> ~/.ssh/known_hosts`"))
+        XCTAssertTrue(explain("@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@\nHost key verification failed.\n")
+            .contains("`ssh-keygen -R '10.1.1.1'`"))
+        XCTAssertEqual(explain("sudo: a password is required\n"),
+                       "sudo needs a password on 10.1.1.1; allow NOPASSWD for deploy (e.g. `deploy ALL=(ALL) NOPASSWD: ALL`"
+                       + " in /etc/sudoers.d/deploy): provision runs `sudo -n` to become root and never types passwords")
+        XCTAssertTrue(explain("sudo: sorry, you must have a tty to run sudo\n").contains("Defaults:deploy !requiretty"))
+        XCTAssertEqual(explain("Sorry, user deploy is not allowed to execute '/bin/sh' as ollama on web1.\n",
+                               become: Become(user: "ollama")),
+                       "sudo refused to let deploy become ollama on 10.1.1.1"
+                       + " (Sorry, user deploy is not allowed to execute '/bin/sh' as ollama on web1.)")
+        XCTAssertEqual(explain("sh: 1: exec: sudo: not found\n"), "sudo is not installed on 10.1.1.1, and becoming root needs it")
+        XCTAssertEqual(explain("Connection to 10.1.1.1 closed by remote host.\n", connected: true, become: nil),
+                       "the connection to deploy@10.1.1.1 was lost (ssh exited with status 255): Connection to 10.1.1.1 closed by remote host.")
+        XCTAssertEqual(explain("", connected: false, become: nil), "ssh to deploy@10.1.1.1 failed (ssh exited with status 255)")
     }
 
     // MARK: Shell words

@@ -41,6 +41,9 @@ final class SSHTestServer {
         try rotateHostKey()
         try FileManager.default.copyItem(atPath: clientKey + ".pub", toPath: directory.appendingPathComponent("authorized_keys").path)
         if geteuid() == 0 { try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true) }
+        // Sessions keep their scratch folders here, removed with the server, whatever happens to them.
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+        chmod(directory.appendingPathComponent("tmp").path, 0o1777)
     }
 
     deinit {
@@ -89,6 +92,7 @@ final class SSHTestServer {
             UsePAM no
             PrintMotd no
             LogLevel ERROR
+            SetEnv TMPDIR=\(directory.path)/tmp
 
             """
         let configPath = directory.appendingPathComponent("sshd_config").path
@@ -120,11 +124,18 @@ final class SSHTestServer {
         self.pid = nil
     }
 
-    /// Kills the sshd processes serving connections (children of the one we
+    /// Kills everything serving connections (the descendants of the sshd we
     /// started, found by parent pid): the clients see their connections drop.
     func killSessions() {
         guard let parent = pid else { return }
-        for child in Self.children(of: parent) { kill(child, SIGKILL) }
+        var found: [pid_t] = []
+        var parents = [parent]
+        while let next = parents.popLast() {
+            let children = Self.children(of: next)
+            found += children
+            parents += children
+        }
+        for process in found { kill(process, SIGKILL) }
     }
 
     static func children(of parent: pid_t) -> [pid_t] {

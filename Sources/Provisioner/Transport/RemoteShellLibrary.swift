@@ -18,7 +18,10 @@ enum RemoteShellLibrary {
         var text = #"""
         pv_D=$(mktemp -d "${TMPDIR:-/tmp}/.provision.XXXXXXXX") || exit 111
         trap 'rm -rf "$pv_D"' EXIT
+        # Caught rather than ignored, so commands still get default signal handling; exiting
+        # through the traps removes the scratch folder (a dropped connection shows up as SIGPIPE).
         trap 'exit 129' HUP
+        trap 'exit 141' PIPE
         trap 'exit 143' TERM
         case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin; export PATH ;; esac
         pv_uid=$(id -u) pv_gid=$(id -g) pv_umask=$(umask)

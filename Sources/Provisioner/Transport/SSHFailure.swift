@@ -35,6 +35,10 @@ enum SSHFailure {
                 + " (e.g. `\(login) ALL=(ALL) NOPASSWD: ALL` in /etc/sudoers.d/\(login)):"
                 + " provision runs `sudo -n` to become \(becomeUser) and never types passwords"
         }
+        if stderr.contains("must have a tty to run sudo") {
+            return "sudo on \(host) insists on a terminal (Defaults requiretty); allow \(login) to run it without one"
+                + " (`Defaults:\(login) !requiretty` in /etc/sudoers.d/\(login))"
+        }
         if let refused = line(containing: "is not in the sudoers file") ?? line(containing: "is not allowed to")
             ?? line(containing: "may not run sudo") {
             return "sudo refused to let \(login) become \(becomeUser) on \(host) (\(refused))"

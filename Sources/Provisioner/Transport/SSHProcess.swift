@@ -1,9 +1,10 @@
 import Foundation
 
 /// The `ssh` client process and its three streams, each a socket pair: a write
-/// after ssh died fails with EPIPE instead of raising SIGPIPE. All I/O is non-blocking and driven by poll(2), so reads and
-/// writes interleave (neither side can fill a pipe and stall the other) and every
-/// wait has a deadline and notices a dead process within a second.
+/// after ssh died fails with EPIPE instead of raising SIGPIPE. All I/O is
+/// non-blocking and driven by poll(2), so reads and writes interleave (neither
+/// side can fill a buffer and stall the other), and every wait has a deadline and
+/// notices a dead process within a second.
 final class SSHProcess {
     enum Failure: Error {
         /// ssh exited or closed its output.

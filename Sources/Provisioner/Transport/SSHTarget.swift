@@ -51,6 +51,12 @@ public struct SSHTarget: Hashable, Sendable, CustomStringConvertible {
         user = try vars.string("ansible_user", "ansible_ssh_user") ?? config.remoteUser
         privateKeyFile = try vars.string("ansible_ssh_private_key_file", "ansible_private_key_file")
             .map(AnsibleConfig.expandingTilde) ?? config.privateKeyFile
+        // Both travel inside ssh's -o Key="value": a quote or a control character would end or bend it.
+        for (setting, value) in [("ansible_user", user), ("ansible_ssh_private_key_file", privateKeyFile)] {
+            if let value, value.isEmpty || value.contains(where: { $0 == "\"" || $0.asciiValue.map { $0 < 32 } == true }) {
+                throw TransportError("\(name): \(setting) '\(value)' cannot be passed to ssh", unreachable: true)
+            }
+        }
         hostKeyChecking = try vars.bool("ansible_host_key_checking", "ansible_ssh_host_key_checking") ?? config.hostKeyChecking
         connectTimeout = try vars.integer("ansible_ssh_timeout") ?? config.timeout
         do {

@@ -3,7 +3,8 @@ import Foundation
 /// A host over ssh, as one user: observations go out as one script and come back
 /// in one round trip; each action is one round trip. Semantics match
 /// `LocalTransport` (atomic writes beside the target, backups, mkdir -p, rm -rf,
-/// links never followed by setAttributes, argv without a shell).
+/// links never followed by setAttributes, argv without a shell), except that the
+/// owner is set before the mode, so a setuid/setgid mode survives an owner change.
 public final class SSHTransport: Transport {
     public let name: String
     public private(set) var roundTrips = 0
