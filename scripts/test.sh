@@ -13,6 +13,8 @@ command -v newuidmap >/dev/null || need+=(uidmap)
 [ -x /usr/bin/time ] || need+=(time)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v sudo >/dev/null || need+=(sudo)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v busybox >/dev/null || need+=(busybox)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "installing: ${need[*]}"
@@ -32,7 +34,19 @@ fi
 
 swift build
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+cleanup() {
+    rm -f "$log"
+    [ -n "${fleet_started:-}" ] && testhosts/fleet-down.sh >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+# Real test hosts (systemd + sshd in podman containers on 127.0.0.1) for the ssh fleet tests.
+if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v debootstrap >/dev/null; then
+    if testhosts/fleet-up.sh 3 >/dev/null; then
+        fleet_started=1
+    else
+        echo "could not start the test hosts: the fleet tests will skip" >&2
+    fi
+fi
 set +e
 swift test 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

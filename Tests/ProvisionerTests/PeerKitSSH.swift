@@ -43,7 +43,7 @@ enum PeerKitSSH {
           [ -s "$B/ssh/known_hosts" ] && break; sleep 0.1; done
         [ -s "$B/ssh/known_hosts" ]
         """
-        let result = try TestSupport.run("/bin/sh", ["-c", script])
+        let result = try TestSupport.runSpawned("/bin/sh", ["-c", script])
         guard result.status == 0 else { throw XCTSkip("the peer kit's sshd did not start: \(result.stderr)") }
         return Int32(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }

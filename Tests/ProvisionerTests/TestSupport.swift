@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import Provisioner
 
 /// Paths and process helpers shared by the tests.
 enum TestSupport {
@@ -75,5 +76,26 @@ enum TestSupport {
             XCTFail("ansible-playbook is not installed (scripts/test.sh installs it)")
         }
         throw XCTSkip("ansible-playbook is not installed")
+    }
+
+    /// Runs a program through posix_spawn, not Foundation's Process: ssh and sshd close
+    /// every inherited descriptor, including the one Process watches, and Process then
+    /// hangs (see SSHProcess.spawn). Output goes through files.
+    static func runSpawned(_ executable: String, _ arguments: [String]) throws -> Result {
+        let temp = FileManager.default.temporaryDirectory.appendingPathComponent("provision-spawn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: temp) }
+        let outPath = temp.appendingPathComponent("out").path, errPath = temp.appendingPathComponent("err").path
+        let input = open("/dev/null", O_RDONLY)
+        let output = open(outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let errors = open(errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { for fd in [input, output, errors] { close(fd) } }
+        let pid = try SSHProcess.spawn(executable, arguments, stdin: input, stdout: output, stderr: errors)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Result(status: exitStatus,
+                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 }

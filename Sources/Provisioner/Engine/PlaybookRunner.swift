@@ -17,10 +17,24 @@ public final class PlaybookRunner {
         self.engine = EngineContext(options: options, registry: registry, loader: loader, reporter: reporter, config: config)
     }
 
+    /// The variables that say how to reach a host (`ansible_*`): the inventory's,
+    /// overridden by the play's vars and then by `-e`, as in Ansible; templates rendered.
+    func connectionVariables(_ host: String, _ inventoryVars: ValueDict, _ play: Play) throws -> ValueDict {
+        let scope = inventoryVars.merging(play.vars).merging(engine.options.extraVars)
+        var vars = inventoryVars
+        for (key, value) in play.vars.merging(engine.options.extraVars) where key.hasPrefix("ansible_") {
+            vars[key] = try Templar(variables: scope).render(value)
+        }
+        return vars
+    }
+
     /// `ansible_connection: local` (or the implicit localhost) is this machine; anything else is ssh.
+    /// One connection per host and connection settings, kept for the whole run.
     func connection(to host: String, _ vars: ValueDict) throws -> HostConnection {
-        try connectionsLock.withLock {
-            if let open = connections[host] { return open }
+        let settings = vars.filter { $0.key.hasPrefix("ansible_") }
+        let key = host + "\u{0}" + Value.dict(ValueDict(settings.map { ($0.key, $0.value) })).json
+        return try connectionsLock.withLock {
+            if let open = connections[key] { return open }
             let kind = vars["ansible_connection"]?.string
             let connection: HostConnection
             switch kind {
@@ -33,7 +47,7 @@ public final class PlaybookRunner {
             case let other?:
                 throw TransportError("\(host): ansible_connection=\(other) is not supported (use local or ssh)", unreachable: true)
             }
-            connections[host] = connection
+            connections[key] = connection
             return connection
         }
     }
@@ -115,8 +129,8 @@ public final class PlaybookRunner {
         let slots = Slots<HostRun>(count: batch.count)
         Parallel.run(batch.count, limit: engine.options.forks) { index in
             let host = batch[index]
-            let vars = self.inventory.variables(for: host)
             do {
+                let vars = try self.connectionVariables(host, self.inventory.variables(for: host), play)
                 let run = HostRun(host: host, play: play, connection: try self.connection(to: host, vars), engine: self.engine,
                                   inventoryVars: vars, hostVars: hostVars[host] ?? ValueDict())
                 try run.prepare()

@@ -81,7 +81,10 @@ extension HostRun {
             if checkMode && !type.supportsCheckMode { return }
             let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
             for file in module.controllerFiles { _ = try context.readControllerFile(file.path, file.kind) }
+            // Only the play's own user: another user's session may not be possible yet
+            // (its account may be created by an earlier task); those tasks observe when they run.
             let runAs = try become(task.common)
+            guard HostRun.key(runAs) == HostRun.key(try become(nil)) else { return }
             requests[HostRun.key(runAs), default: (runAs, [:])].byTask[key] = module.observations(context)
         }
         func visit(_ item: TaskItem) throws {

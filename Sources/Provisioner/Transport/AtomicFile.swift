@@ -22,17 +22,17 @@ enum AtomicFile {
                 guard n > 0 else { throw posixError("write", temp) }
                 offset += n
             }
-            // Keep the old file's mode and owner unless told otherwise; new files get 0644 less the umask.
+            // Keep the old file's mode and owner unless told otherwise; new files get 0666 less the umask.
+            // Owner first: chown clears setuid/setgid, so the mode must come after it.
             var existing = stat()
             let exists = stat(path, &existing) == 0
-            let umaskValue = currentUmask()
-            let mode = attributes.mode ?? (exists ? UInt32(existing.st_mode & 0o7777) : 0o666 & ~umaskValue)
-            guard fchmod(fd, mode_t(mode)) == 0 else { throw posixError("chmod", temp) }
             let uid = try attributes.owner.map(userID) ?? (exists ? existing.st_uid : geteuid())
             let gid = try attributes.group.map(groupID) ?? (exists ? existing.st_gid : getegid())
             if uid != geteuid() || gid != getegid() {
                 guard fchown(fd, uid, gid) == 0 else { throw posixError("chown", temp) }
             }
+            let mode = attributes.mode ?? (exists ? UInt32(existing.st_mode & 0o7777) : 0o666 & ~currentUmask())
+            guard fchmod(fd, mode_t(mode)) == 0 else { throw posixError("chmod", temp) }
             guard fsync(fd) == 0 else { throw posixError("fsync", temp) }
             if backup && exists { try makeBackup(of: path) }
         }
@@ -58,15 +58,18 @@ enum AtomicFile {
         var st = stat()
         guard lstat(path, &st) == 0 else { throw posixError("stat", path) }
         let isLink = st.st_mode & S_IFMT == S_IFLNK
-        if let mode = attributes.mode, !isLink, UInt32(st.st_mode & 0o7777) != mode {
-            guard chmod(path, mode_t(mode)) == 0 else { throw posixError("chmod", path) }
-        }
+        // Owner first: chown clears setuid/setgid, so the mode is set (again) after it.
+        var chowned = false
         if attributes.owner != nil || attributes.group != nil {
             let uid = try attributes.owner.map(userID) ?? st.st_uid
             let gid = try attributes.group.map(groupID) ?? st.st_gid
             if uid != st.st_uid || gid != st.st_gid {
                 guard lchown(path, uid, gid) == 0 else { throw posixError("chown", path) }
+                chowned = true
             }
+        }
+        if let mode = attributes.mode, !isLink, chowned || UInt32(st.st_mode & 0o7777) != mode {
+            guard chmod(path, mode_t(mode)) == 0 else { throw posixError("chmod", path) }
         }
     }
 
