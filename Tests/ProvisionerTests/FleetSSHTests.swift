@@ -10,10 +10,11 @@ final class FleetSSHTests: XCTestCase {
 
     override func setUpWithError() throws {
         let fleet = (try? String(contentsOfFile: FleetSSHTests.folder + "/fleet", encoding: .utf8)) ?? ""
-        hosts = fleet.split(separator: "\n").enumerated().compactMap { index, line in
+        // testhosts/fleet-up.sh writes "HOST PORT CONTAINER" per line.
+        hosts = fleet.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: " ")
-            guard parts.count == 2, let port = Int(parts[1]) else { return nil }
-            return ("th\(index + 1)", String(parts[0]), port)
+            guard parts.count == 3, let port = Int(parts[1]) else { return nil }
+            return (String(parts[0]), String(parts[2]), port)
         }
         guard hosts.count >= 3, FileManager.default.fileExists(atPath: inventory) else {
             if ProcessInfo.processInfo.environment["PROVISION_REQUIRE_TESTHOSTS"] == "1" {
