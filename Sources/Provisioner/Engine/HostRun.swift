@@ -21,7 +21,6 @@ final class HostRun {
     private var caches: [String: ObservationCache] = [:]
     var failed = false
     var unreachable = false
-    private var ordinal = 0
 
     init(host: String, play: Play, connection: HostConnection, engine: EngineContext, inventoryVars: ValueDict, hostVars: ValueDict) {
         self.host = host
@@ -189,7 +188,6 @@ final class HostRun {
         let title = (task.common.role.map { "\($0.name) : " } ?? "") + task.displayName
         reporter.progress("\(host): \(title)")
         reporter.taskStarted(title, handler: handler, host: host)
-        ordinal += 1
         let start = Date()
         let vars = scope(task.common)
         let templar = makeTemplar(vars, task.common)
