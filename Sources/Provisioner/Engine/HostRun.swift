@@ -197,11 +197,7 @@ final class HostRun {
             if let loop = task.loop {
                 // `when` is checked per item, with the item bound.
                 for (index, item) in try loopItems(loop, templar).enumerated() {
-                    var itemVars = ValueDict()
-                    itemVars[task.loopControl.loopVar] = item
-                    itemVars["ansible_loop_var"] = .string(task.loopControl.loopVar)
-                    if let indexVar = task.loopControl.indexVar { itemVars[indexVar] = .int(index) }
-                    let itemTemplar = makeTemplar(vars.merging(itemVars), task.common)
+                    let itemTemplar = makeTemplar(vars.merging(loopVariables(task, item, index)), task.common)
                     let label = try task.loopControl.label.map { try itemTemplar.render($0).pythonText } ?? item.pythonText
                     var outcome = runItem(task, itemTemplar, key: "\(task.common.location)#\(index)")
                     outcome.result[task.loopControl.loopVar] = item
@@ -404,6 +400,15 @@ final class HostRun {
         if let directory = common?.directory { paths.append(directory) }
         paths.append(play.directory)
         return Templar(variables: variables, searchPaths: paths)
+    }
+
+    /// What one loop item adds to a task's variables (`item` or loop_var, index_var).
+    func loopVariables(_ task: Task, _ item: Value, _ index: Int) -> ValueDict {
+        var vars = ValueDict()
+        vars[task.loopControl.loopVar] = item
+        vars["ansible_loop_var"] = .string(task.loopControl.loopVar)
+        if let indexVar = task.loopControl.indexVar { vars[indexVar] = .int(index) }
+        return vars
     }
 
     func loopItems(_ loop: Value, _ templar: Templar) throws -> [Value] {

@@ -98,10 +98,8 @@ extension HostRun {
                 do {
                     if let loop = task.loop {
                         for (index, item) in try loopItems(loop, templar).enumerated() {
-                            var itemVars = ValueDict()
-                            itemVars[task.loopControl.loopVar] = item
-                            if let indexVar = task.loopControl.indexVar { itemVars[indexVar] = .int(index) }
-                            try collect(task, type, makeTemplar(vars.merging(itemVars), task.common), key: "\(task.common.location)#\(index)")
+                            try collect(task, type, makeTemplar(vars.merging(loopVariables(task, item, index)), task.common),
+                                        key: "\(task.common.location)#\(index)")
                         }
                     } else {
                         try collect(task, type, templar, key: task.common.location.description)
