@@ -71,6 +71,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/provision"))
+    ap.add_argument("--only", choices=["provision"], help="time provision alone (no ratios)")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"{args.binary} not found: run `swift build -c release` first")
@@ -96,6 +97,8 @@ def main():
     def reset(n):
         return lambda: [shutil.rmtree(r, ignore_errors=True) for r in roots[n]]
 
+    if args.only:
+        tools = {args.only: tools[args.only]}
     rows = []
     for n in (1, 5):
         for name, cmd in tools.items():
@@ -118,7 +121,8 @@ def main():
     hosts50 = f"{KIT}/bench-fleet50.ini"
     with open(hosts50, "w") as fh:
         for h in range(1, 51):
-            fh.write(f"f{h:02d} peer_root={KIT}/fleet50/f{h:02d}\n")
+            # One connection per inventory host, as the kit's fleet.ini does: like 50 real hosts.
+            fh.write(f"f{h:02d} peer_root={KIT}/fleet50/f{h:02d} ansible_control_path=%(directory)s/f{h:02d}-%%C\n")
         fh.write("[all:vars]\nansible_host=127.0.0.1\nansible_port=2201\nansible_user=root\n"
                  f"ansible_ssh_private_key_file={KIT}/ssh/id_ed25519\n")
     cmd = [args.binary, "apply", play, "-i", hosts50, "--json", "--forks", "50"]

@@ -37,6 +37,7 @@ log=$(mktemp)
 cleanup() {
     rm -f "$log"
     [ -n "${fleet_started:-}" ] && testhosts/fleet-down.sh >/dev/null 2>&1 || true
+    [ -n "${standard_started:-}" ] && PROVISION_TESTHOSTS_DIR="$standard_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 # Real test hosts (systemd + sshd in podman containers on 127.0.0.1) for the ssh fleet tests.
@@ -45,6 +46,15 @@ if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v debootstrap 
         fleet_started=1
     else
         echo "could not start the test hosts: the fleet tests will skip" >&2
+    fi
+    # Fresh Debian trixie hosts without podman, for the standard's playbooks (podman runs nested inside them).
+    standard_dir=${PROVISION_STANDARD_HOSTS_DIR:-/var/tmp/provision-testhosts-standard}
+    export PROVISION_STANDARD_HOSTS_DIR=$standard_dir
+    if PROVISION_TESTHOSTS_DIR="$standard_dir" PROVISION_TESTHOSTS_PORT=22301 PROVISION_TESTHOSTS_MODE=nested \
+        testhosts/fleet-up.sh 2 trixie >/dev/null; then
+        standard_started=1
+    else
+        echo "could not start the trixie test hosts: the standard playbook tests will skip" >&2
     fi
 fi
 set +e

@@ -5,29 +5,17 @@ import XCTest
 /// `testhosts/fleet-up.sh 3` starts them; CI does, and sets PROVISION_REQUIRE_TESTHOSTS=1.
 final class FleetSSHTests: XCTestCase {
     static let folder = ProcessInfo.processInfo.environment["PROVISION_TESTHOSTS_DIR"] ?? "/var/tmp/provision-testhosts"
+    var fleet: TestFleet?
     var inventory: String { FleetSSHTests.folder + "/inventory.yml" }
-    var hosts: [(name: String, container: String, port: Int)] = []
+    var hosts: [(name: String, port: Int, container: String)] { fleet?.hosts ?? [] }
 
     override func setUpWithError() throws {
-        let fleet = (try? String(contentsOfFile: FleetSSHTests.folder + "/fleet", encoding: .utf8)) ?? ""
-        // testhosts/fleet-up.sh writes "HOST PORT CONTAINER" per line.
-        hosts = fleet.split(separator: "\n").compactMap { line in
-            let parts = line.split(separator: " ")
-            guard parts.count == 3, let port = Int(parts[1]) else { return nil }
-            return (String(parts[0]), String(parts[2]), port)
-        }
-        guard hosts.count >= 3, FileManager.default.fileExists(atPath: inventory) else {
-            if ProcessInfo.processInfo.environment["PROVISION_REQUIRE_TESTHOSTS"] == "1" {
-                XCTFail("no test hosts: testhosts/fleet-up.sh 3 must run first")
-            }
-            throw XCTSkip("no test hosts are up: run testhosts/fleet-up.sh 3 to include these tests")
-        }
+        fleet = try TestFleet(folder: FleetSSHTests.folder, count: 3, start: "testhosts/fleet-up.sh 3")
     }
 
     /// Runs a shell command on a test host over plain ssh (to check what provision did).
     func onHost(_ port: Int, _ command: String, user: String = "root") throws -> String {
-        try TestSupport.runSpawned("/usr/bin/ssh", ["-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(FleetSSHTests.folder)/known_hosts",
-                                             "-i", "\(FleetSSHTests.folder)/id_ed25519", "-p", "\(port)", "\(user)@127.0.0.1", command]).stdout
+        try fleet.map { try $0.run(port, command, user: user).stdout } ?? ""
     }
 
     func provision(_ scratch: Scratch, _ arguments: [String]) throws -> TestSupport.Result {
@@ -111,7 +99,9 @@ final class FleetSSHTests: XCTestCase {
         try scratch.write("empty_known_hosts", "")
         try scratch.write("hosts.ini", "th1 ansible_host=127.0.0.1 ansible_port=\(hosts[0].port) ansible_user=root"
             + " ansible_ssh_private_key_file=\(FleetSSHTests.folder)/id_ed25519"
-            + " ansible_ssh_common_args='-o UserKnownHostsFile=\(scratch.path)/empty_known_hosts -o GlobalKnownHostsFile=/dev/null'\n")
+            + " ansible_ssh_common_args='-o UserKnownHostsFile=\(scratch.path)/empty_known_hosts -o GlobalKnownHostsFile=/dev/null'"
+            // A connection shared by an earlier test would skip the host key check, as it does for ssh itself.
+            + " ansible_ssh_args=''\n")
         try scratch.write("play.yml", "- hosts: all\n  gather_facts: false\n  tasks:\n    - copy: {dest: /tmp/never, content: x}\n")
         let run = try scratch.provision(["apply", "play.yml", "-i", "hosts.ini"])
         XCTAssertEqual(run.status, 4, run.stdout + run.stderr)

@@ -158,11 +158,26 @@ final class SSHSettingsTests: XCTestCase {
             "-o", "ConnectTimeout=10", "-o", "ProxyJump=jump host", "-o", "SendEnv=A B", "-4",
             "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "-T", "--", "10.0.0.5", "exec /bin/sh",
         ])
-        // Nothing set: ssh and ~/.ssh/config decide.
-        XCTAssertEqual(try SSHTarget(host: "alias", variables: ValueDict()).arguments(remoteCommand: "x"), [
-            "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4",
-            "-T", "--", "alias", "x",
+        // Nothing set: Ansible's default ssh_args (connections shared for 60 s, sockets in
+        // ~/.ansible/cp); the rest is for ssh and ~/.ssh/config to decide.
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
+        let plain = try SSHTarget(host: "alias", variables: ValueDict())
+        XCTAssertEqual(plain.arguments(remoteCommand: "x"), [
+            "-o", "BatchMode=yes", "-C", "-o", "ControlMaster=auto", "-o", "ControlPersist=60s",
+            "-o", "ControlPath=\(home)/.ansible/cp/%C", "-o", "ConnectTimeout=10",
+            "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4", "-T", "--", "alias", "x",
         ])
+        XCTAssertEqual(plain.controlPathDirectory, home + "/.ansible/cp")
+        // control_path_dir moves the sockets; a ControlPath of the user's own is kept; empty ssh_args share nothing.
+        let moved = try AnsibleConfig(text: "[ssh_connection]\ncontrol_path_dir = /run/cp\n", path: "/p/ansible.cfg")
+        XCTAssertTrue(try SSHTarget(host: "h", variables: ValueDict(), config: moved).arguments(remoteCommand: "x")
+            .contains("ControlPath=/run/cp/%C"))
+        let own = try SSHTarget(host: "h", variables: vars(("ansible_ssh_common_args", "-o ControlPath=/s/%h")))
+        XCTAssertNil(own.controlPathDirectory)
+        XCTAssertFalse(own.arguments(remoteCommand: "x").contains { $0.hasPrefix("ControlPath=") && $0 != "ControlPath=/s/%h" })
+        let unshared = try SSHTarget(host: "h", variables: vars(("ansible_ssh_args", "")))
+        XCTAssertNil(unshared.controlPathDirectory)
+        XCTAssertFalse(unshared.arguments(remoteCommand: "x").contains { $0.hasPrefix("Control") })
         XCTAssertEqual(try SSHTarget(host: "h", variables: vars(("ansible_port", 22))).port, 22)
         XCTAssertThrowsError(try SSHTarget(host: "h", variables: vars(("ansible_port", 65536))))
         XCTAssertThrowsError(try SSHTarget(host: "h", variables: vars(("ansible_host", "two words"))))

@@ -60,6 +60,8 @@ final class SSHTestServer {
             ("ansible_ssh_private_key_file", .string(clientKey)),
             ("ansible_ssh_common_args", .string("-F /dev/null -o IdentitiesOnly=yes -o IdentityAgent=none"
                 + " -o UserKnownHostsFile=\(knownHosts ?? self.knownHosts)")),
+            // Each test sees its own connections: a shared one would outlive the test and skip host key checks.
+            ("ansible_ssh_args", ""),
         ])
         for (key, value) in extra { vars[key] = value }
         return vars

@@ -24,12 +24,13 @@ public struct AnsibleConfig: Equatable, Sendable {
     public var rolesPath: [String]?
     /// ssh's ConnectTimeout, in seconds.
     public var timeout = 10
-    /// Ansible's default (`-C -o ControlMaster=auto -o ControlPersist=60s`) is not
-    /// applied: provision keeps its own session per host.
+    /// nil: Ansible's default, `SSHTarget.defaultSSHArgs`.
     public var sshArgs: String?
     public var sshCommonArgs: String?
     public var sshExtraArgs: String?
     public var controlPathDir: String?
+    /// Ansible's `control_path` template (`%(directory)s/%%C`); nil: DIR/%C.
+    public var controlPath: String?
     public var become: Bool?
     public var becomeUser: String?
     public var becomeMethod: String?
@@ -161,6 +162,7 @@ public struct AnsibleConfig: Equatable, Sendable {
         sshArgs = setting([("ssh_connection", "ssh_args")], ["ANSIBLE_SSH_ARGS"])?.value
         sshCommonArgs = setting([("ssh_connection", "ssh_common_args")], ["ANSIBLE_SSH_COMMON_ARGS"])?.value
         sshExtraArgs = setting([("ssh_connection", "ssh_extra_args")], ["ANSIBLE_SSH_EXTRA_ARGS"])?.value
+        controlPath = setting([("ssh_connection", "control_path")], ["ANSIBLE_SSH_CONTROL_PATH"])?.value
         controlPathDir = setting([("ssh_connection", "control_path_dir")], ["ANSIBLE_SSH_CONTROL_PATH_DIR"])
             .map { Self.expandingTilde($0.value, environment: environment) }
         if let found = setting([("privilege_escalation", "become")], ["ANSIBLE_BECOME"]) { become = try boolean("become", found) }
@@ -172,7 +174,7 @@ public struct AnsibleConfig: Equatable, Sendable {
     static let handled: [String: Set<String>] = [
         "defaults": ["inventory", "forks", "host_key_checking", "remote_user", "remote_port", "private_key_file",
                      "roles_path", "timeout"],
-        "ssh_connection": ["ssh_args", "ssh_common_args", "ssh_extra_args", "control_path_dir", "host_key_checking", "timeout"],
+        "ssh_connection": ["ssh_args", "ssh_common_args", "ssh_extra_args", "control_path", "control_path_dir", "host_key_checking", "timeout"],
         "privilege_escalation": ["become", "become_user", "become_method"],
     ]
 

@@ -25,6 +25,11 @@ final class SSHSession {
         self.become = become
         nonce = String(UInt64.random(in: 1...UInt64.max), radix: 36)
         readyLine = Array("@READY \(nonce)".utf8)
+        if let directory = target.controlPathDirectory {
+            // ssh does not create it; without it ssh warns and connects unshared.
+            try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                     attributes: [.posixPermissions: 0o700])
+        }
         let process = try SSHProcess(arguments: target.arguments(remoteCommand: try Self.remoteCommand(target, become)))
         self.process = process
         // Sent now, answered with the first request's reply: starting costs no round trip of its own.

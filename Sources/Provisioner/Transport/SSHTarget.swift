@@ -19,6 +19,13 @@ public struct SSHTarget: Hashable, Sendable, CustomStringConvertible {
     public var sshArgs: [String]
     public var commonArgs: [String]
     public var extraArgs: [String]
+    /// The folder of connection-sharing sockets to create before ssh runs, when the
+    /// arguments share connections (`ControlPersist`) and name no ControlPath.
+    public var controlPathDirectory: String?
+
+    /// Ansible's default `ssh_args`: a connection stays open 60 s after a run and the
+    /// next run's sessions ride on it, skipping the key exchange and login.
+    public static let defaultSSHArgs = "-C -o ControlMaster=auto -o ControlPersist=60s"
 
     public init(name: String, host: String? = nil, port: Int? = nil, user: String? = nil, privateKeyFile: String? = nil,
                 hostKeyChecking: Bool = true, connectTimeout: Int = 10,
@@ -60,11 +67,26 @@ public struct SSHTarget: Hashable, Sendable, CustomStringConvertible {
         hostKeyChecking = try vars.bool("ansible_host_key_checking", "ansible_ssh_host_key_checking") ?? config.hostKeyChecking
         connectTimeout = try vars.integer("ansible_ssh_timeout") ?? config.timeout
         do {
-            sshArgs = try RemoteShell.split(try vars.string("ansible_ssh_args") ?? config.sshArgs ?? "")
+            sshArgs = try RemoteShell.split(try vars.string("ansible_ssh_args") ?? config.sshArgs ?? Self.defaultSSHArgs)
             commonArgs = try RemoteShell.split(try vars.string("ansible_ssh_common_args") ?? config.sshCommonArgs ?? "")
             extraArgs = try RemoteShell.split(try vars.string("ansible_ssh_extra_args") ?? config.sshExtraArgs ?? "")
         } catch let error as TransportError {
             throw TransportError("\(name): ssh arguments: \(error.message)", unreachable: true)
+        }
+        // As Ansible does: shared connections get a socket per host, port and user (ssh's %C hash).
+        let all = sshArgs + commonArgs + extraArgs
+        if option("ControlPersist", in: all) != nil || option("ControlMaster", in: all) != nil, option("ControlPath", in: all) == nil {
+            let directory = config.controlPathDir ?? AnsibleConfig.expandingTilde("~/.ansible/cp")
+            // Ansible's template: %(directory)s is the folder, %% a literal % for ssh (`fleet1-%%C`).
+            let template = try vars.string("ansible_control_path") ?? config.controlPath ?? "%(directory)s/%%C"
+            let path = template.replacingOccurrences(of: "%(directory)s", with: directory).replacingOccurrences(of: "%%", with: "%")
+            // ssh binds PATH.<16 random> first (%C is 40 hex); past a socket path's 107 bytes it would
+            // fail to connect at all, so a path that long shares nothing instead.
+            let length = path.replacingOccurrences(of: "%C", with: String(repeating: "c", count: 40)).utf8.count
+            if length + 17 <= 107 {
+                controlPathDirectory = directory
+                sshArgs += ["-o", "ControlPath=\(path)"]
+            }
         }
     }
 
@@ -96,13 +118,19 @@ public struct SSHTarget: Hashable, Sendable, CustomStringConvertible {
 
     /// The UserKnownHostsFile given in the ssh arguments, if any.
     var knownHostsFile: String? {
-        let all = sshArgs + commonArgs + extraArgs
-        for (index, arg) in all.enumerated() {
+        option("UserKnownHostsFile", in: sshArgs + commonArgs + extraArgs)?.split(separator: " ").first.map(String.init)
+    }
+
+    /// The value of the first `-o NAME=value` (or `-oNAME value`) in `arguments`; ssh keeps the first.
+    private func option(_ name: String, in arguments: [String]) -> String? {
+        let key = name.lowercased()
+        for (index, arg) in arguments.enumerated() {
             let option = arg.hasPrefix("-o") && arg.count > 2 ? String(arg.dropFirst(2))
-                : (arg == "-o" && index + 1 < all.count ? all[index + 1] : nil)
-            guard let option, option.lowercased().hasPrefix("userknownhostsfile") else { continue }
-            let value = option.dropFirst("userknownhostsfile".count).drop { $0 == "=" || $0 == " " }
-            return value.split(separator: " ").first.map(String.init)
+                : (arg == "-o" && index + 1 < arguments.count ? arguments[index + 1] : nil)
+            guard let option, option.lowercased().hasPrefix(key) else { continue }
+            let rest = option.dropFirst(key.count)
+            guard rest.first == "=" || rest.first == " " else { continue }
+            return String(rest.drop { $0 == "=" || $0 == " " })
         }
         return nil
     }
