@@ -22,7 +22,7 @@ struct PackageModule: Module {
                      doc: "refresh the index (apt-get update / dnf makecache) first when something is installed or upgraded; "
                         + "never a change on its own, so a converged host stays unchanged"),
         ArgumentSpec("install_recommends", .bool, aliases: ["install-recommends"],
-                     doc: "apt only: no installs without recommended packages (--no-install-recommends); unset keeps apt's setting"),
+                     doc: "apt only: false installs without recommended packages (--no-install-recommends), true with them; unset keeps apt's setting"),
         ArgumentSpec("purge", .bool, default: false, doc: "apt only, with absent: remove configuration files too"),
     ]
 

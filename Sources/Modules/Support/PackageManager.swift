@@ -60,8 +60,8 @@ enum PackageManager: String, Sendable {
     /// Plain package names only: what the probes can answer for and what never reads as an option,
     /// a version pin, a glob, a group or a file.
     static func isPlainName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first) else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._+:()-".unicodeScalars.contains($0)) }
+        guard let first = name.first, first.isASCII, first.isLetter || first.isNumber else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._+:()-".contains($0)) }
     }
 
     // MARK: What is installed
