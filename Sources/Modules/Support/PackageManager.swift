@@ -1,0 +1,270 @@
+import Provisioner
+
+/// The host's package manager, chosen from the `pkg_mgr` fact: the read-only probes that
+/// say what is installed and the commands that change it. Shared by the modules that
+/// install packages (`package`, `docker_compat`, ...), so all of them observe and act alike.
+enum PackageManager: String, Sendable {
+    case apt, dnf
+
+    /// Nil when the facts name no supported manager (yum, zypper, unknown, or facts not gathered).
+    init?(facts: ValueDict) {
+        switch facts["pkg_mgr"]?.string {
+        case "apt": self = .apt
+        // Fedora 41+ reports dnf5; `dnf` runs it there too.
+        case "dnf", "dnf5": self = .dnf
+        default: return nil
+        }
+    }
+
+    /// Why no package can be managed here, for `Plan.failed`.
+    static func unsupported(_ facts: ValueDict) -> String {
+        let fact = facts["pkg_mgr"]?.string ?? "(not gathered: enable gather_facts)"
+        return "no supported package manager (apt or dnf) on this host; facts say pkg_mgr=\(fact)"
+    }
+
+    // MARK: Names
+
+    /// A package whose name differs between the families.
+    struct Equivalent: Sendable {
+        var debian: String
+        var redHat: String
+        /// What both provide, for messages.
+        var provides: String
+        /// The RedHat package holds much more than the Debian one, so removing it is no equivalent.
+        var redHatHoldsMore: Bool
+    }
+
+    /// Only verified pairs: Debian's `uidmap` ships /usr/bin/newuidmap and newgidmap, which
+    /// Fedora and RHEL ship in `shadow-utils` (with useradd, passwd, ...).
+    static let equivalents = [
+        Equivalent(debian: "uidmap", redHat: "shadow-utils", provides: "newuidmap and newgidmap", redHatHoldsMore: true),
+    ]
+
+    /// The name this host's family uses for `name`.
+    func native(_ name: String) -> String {
+        equivalent(of: name).map { self == .apt ? $0.debian : $0.redHat } ?? name
+    }
+
+    /// The table entry that renames `name` on this host, if any.
+    func equivalent(of name: String) -> Equivalent? {
+        PackageManager.equivalents.first { self == .apt ? $0.redHat == name : $0.debian == name }
+    }
+
+    /// Why removing `name` through its equivalent would remove more than asked; nil when it would not.
+    func broaderRemoval(_ name: String) -> String? {
+        guard self == .dnf, let entry = equivalent(of: name), entry.redHatHoldsMore else { return nil }
+        return "\(name) is \(entry.redHat) on this host, which holds much more than \(entry.provides); "
+            + "refusing to remove it (name \(entry.redHat) explicitly if that is really wanted)"
+    }
+
+    /// Plain package names only: what the probes can answer for and what never reads as an option,
+    /// a version pin, a glob, a group or a file.
+    static func isPlainName(_ name: String) -> Bool {
+        guard let first = name.first, first.isASCII, first.isLetter || first.isNumber else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._+:()-".contains($0)) }
+    }
+
+    // MARK: What is installed
+
+    /// What the host has for one requested name.
+    struct Installed: Equatable, Sendable {
+        /// The package answering for the name: itself, or on dnf its provider (`vim` -> `vim-enhanced`).
+        var package: String
+        var version: String
+        /// dpkg's `db:Status-Abbrev` ("ii ", "rc ", "hi ", "un "); "ii " on dnf, where rpm knows only installed packages.
+        var status: String
+
+        private var character: [Character] { Array(status) }
+        /// Unpacked and configured (dpkg's second status letter `i`).
+        var isInstalled: Bool { character.count > 1 && character[1] == "i" }
+        /// Anything left on disk: installed, half-installed, or only configuration files (`c`).
+        var hasFiles: Bool { character.count > 1 && character[1] != "n" }
+        var hasOnlyConfiguration: Bool { character.count > 1 && character[1] == "c" }
+        /// Held (`apt-mark hold`): apt refuses to change it with -y, so `latest` leaves it alone.
+        var isHeld: Bool { character.first == "h" }
+    }
+
+    /// dpkg prints the bare name for `libc6:i386`, so the architecture tells such names apart.
+    static let dpkgFormat = "${Package}\\t${db:Status-Abbrev}\\t${Version}\\t${Architecture}\\n"
+    static let rpmFormat = "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"
+
+    /// One line `NAME<TAB>PACKAGE<TAB>VERSION` per installed name. A name rpm does not know as a
+    /// package (`vim` on Fedora) is looked up among provides, as dnf does when installing it, so
+    /// such names converge too. The names are arguments, never part of the script.
+    static let rpmScript = """
+        f='\(rpmFormat)'
+        for n do
+          if v=$(rpm -q --qf "$f" "$n" 2>/dev/null) || v=$(rpm -q --whatprovides --qf "$f" "$n" 2>/dev/null); then
+            printf '%s\\t' "$n"; printf '%s\\n' "$v" | head -n 1
+          fi
+        done
+        exit 0
+        """
+
+    /// The probe for what is installed of `names` (already native). dpkg-query exits 1 when some
+    /// name is unknown but still prints the known ones.
+    func installedProbe(_ names: [String]) -> [String] {
+        switch self {
+        case .apt: return ["dpkg-query", "-W", "-f", PackageManager.dpkgFormat, "--"] + names
+        case .dnf: return ["/bin/sh", "-c", PackageManager.rpmScript, "sh"] + names
+        }
+    }
+
+    /// What the installed probe found, by requested name; a failure message when it could not look.
+    func parseInstalled(_ output: CommandOutput?, _ names: [String]) -> Result<[String: Installed], ProbeFailure> {
+        guard let output else { return .success([:]) }
+        if self == .apt && output.status > 1 {
+            return .failure(ProbeFailure("dpkg-query failed (exit \(output.status)): \(output.stderr.trimming("\n"))"))
+        }
+        var found: [String: Installed] = [:]
+        for line in output.stdout.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= 3 else { continue }
+            switch self {
+            case .apt:
+                // `name:arch` asks for that architecture; a plain name takes any (an installed line wins).
+                let entry = Installed(package: fields[0], version: fields[2], status: fields[1])
+                let architecture = fields.count > 3 ? fields[3] : ""
+                for name in names {
+                    let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
+                    guard parts[0] == fields[0], parts.count == 1 || parts[1] == architecture else { continue }
+                    if found[name]?.isInstalled != true { found[name] = entry }
+                }
+            case .dnf:
+                if found[fields[0]] == nil { found[fields[0]] = Installed(package: fields[1], version: fields[2], status: "ii ") }
+            }
+        }
+        return .success(found)
+    }
+
+    struct ProbeFailure: Error, Equatable {
+        var message: String
+        init(_ message: String) { self.message = message }
+    }
+
+    // MARK: Newer versions
+
+    /// The probe for newer versions of `names`: `apt-cache policy` (Installed vs Candidate) or
+    /// `dnf check-update` (exit 100 when it lists updates). C locale: the labels are translated.
+    func upgradeProbe(_ names: [String]) -> [String] {
+        switch self {
+        case .apt: return ["env", "LC_ALL=C", "apt-cache", "policy"] + names
+        case .dnf: return ["env", "LC_ALL=C", "dnf", "-q", "check-update"] + names
+        }
+    }
+
+    /// Installed names that a newer candidate would replace, with that candidate's version.
+    func parseUpgrades(_ output: CommandOutput?, _ installed: [String: Installed]) -> Result<[String: String], ProbeFailure> {
+        guard let output else { return .success([:]) }
+        var upgrades: [String: String] = [:]
+        switch self {
+        case .apt:
+            guard output.status == 0 else {
+                return .failure(ProbeFailure("apt-cache policy failed (exit \(output.status)): \(output.stderr.trimming("\n"))"))
+            }
+            var blocks: [String: Policy] = [:]
+            for policy in PackageManager.policies(output.stdout) where blocks[policy.name] == nil { blocks[policy.name] = policy }
+            for (name, current) in installed where current.isInstalled && !current.isHeld {
+                // apt heads the block of `bash:amd64` (the native architecture) with plain `bash:`.
+                guard let policy = blocks[name] ?? blocks[current.package], let candidate = policy.candidate,
+                      candidate != "(none)", candidate != policy.installed else { continue }
+                // apt makes an older version the candidate only when pinned to it (priority >= 1000), and
+                // `apt-get install` then moves to it: either way the install changes the package.
+                upgrades[name] = candidate
+            }
+        case .dnf:
+            if output.status == 0 { return .success([:]) }
+            guard output.status == 100 else {
+                return .failure(ProbeFailure("dnf check-update failed (exit \(output.status)): \(output.stderr.trimming("\n"))"))
+            }
+            for line in output.stdout.split(separator: "\n") {
+                if line.hasPrefix("Obsoleting") { break }
+                let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard fields.count >= 3, let dot = fields[0].lastIndex(of: ".") else { continue }
+                let package = String(fields[0][..<dot])
+                for (name, current) in installed where current.package == package || name == package {
+                    upgrades[name] = String(fields[1])
+                }
+            }
+        }
+        return .success(upgrades)
+    }
+
+    /// One `apt-cache policy` block: a `name:` line, then indented `Installed:` and `Candidate:` lines.
+    struct Policy: Equatable, Sendable {
+        var name: String
+        var installed: String?
+        var candidate: String?
+    }
+
+    static func policies(_ text: String) -> [Policy] {
+        var blocks: [Policy] = []
+        for line in text.split(separator: "\n") {
+            if line.first != " ", line.hasSuffix(":") {
+                blocks.append(Policy(name: String(line.dropLast())))
+                continue
+            }
+            guard !blocks.isEmpty else { continue }
+            let trimmed = line.trimming(" ")
+            if trimmed.hasPrefix("Installed: ") {
+                blocks[blocks.count - 1].installed = String(trimmed.dropFirst("Installed: ".count))
+            } else if trimmed.hasPrefix("Candidate: ") {
+                blocks[blocks.count - 1].candidate = String(trimmed.dropFirst("Candidate: ".count))
+            }
+        }
+        return blocks
+    }
+
+    // MARK: Commands
+
+    /// Refreshes the package index (`apt-get update`, `dnf makecache`).
+    var refreshCommand: Command {
+        switch self {
+        case .apt: return Command(["apt-get", "update", "-q"])
+        case .dnf: return Command(["dnf", "makecache"])
+        }
+    }
+
+    /// apt without questions: keep changed configuration files, take defaults.
+    static let aptEnvironment = ["DEBIAN_FRONTEND": "noninteractive"]
+    /// Names are names: with this, apt refuses `python3.1` instead of reading it as a regular
+    /// expression and installing every match (older apt ignores the unknown option).
+    static let aptExactNames = ["-o", "APT::Cmd::Pattern-Only=1"]
+
+    /// Installs `names` in one transaction; apt also upgrades installed ones to the candidate.
+    /// `installRecommends` (apt only): nil keeps apt's configuration.
+    func installCommand(_ names: [String], installRecommends: Bool? = nil) -> Command {
+        switch self {
+        case .apt:
+            var argv = ["apt-get", "install", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef",
+                        "-o", "Dpkg::Options::=--force-confold"] + PackageManager.aptExactNames
+            switch installRecommends {
+            case false?: argv.append("--no-install-recommends")
+            case true?: argv += ["-o", "APT::Install-Recommends=yes"]
+            case nil: break
+            }
+            return Command(argv + names, environment: PackageManager.aptEnvironment)
+        case .dnf:
+            return Command(["dnf", "install", "-y"] + names)
+        }
+    }
+
+    /// Upgrades installed `names` (dnf's `install` leaves an installed package as it is).
+    func upgradeCommand(_ names: [String]) -> Command {
+        switch self {
+        case .apt: return installCommand(names)
+        case .dnf: return Command(["dnf", "upgrade", "-y"] + names)
+        }
+    }
+
+    /// Removes `names` in one transaction; `purge` (apt only) also removes configuration files.
+    func removeCommand(_ names: [String], purge: Bool = false) -> Command {
+        switch self {
+        case .apt:
+            return Command(["apt-get", purge ? "purge" : "remove", "-y", "-q"] + PackageManager.aptExactNames + names,
+                           environment: PackageManager.aptEnvironment)
+        case .dnf:
+            return Command(["dnf", "remove", "-y"] + names)
+        }
+    }
+}
