@@ -52,4 +52,27 @@ final class SSHTransportTests: XCTestCase {
         _ = try transport.observe([.file(path: file, content: false)])
         XCTAssertEqual(transport.roundTrips, 2)
     }
+
+    /// Many files come back from one stat and one read, split by size: empty, binary and
+    /// newline-ending files, a name with spaces and a newline, directories and links among them.
+    func testManyFilesAreReadTogetherAndSplitBySize() throws {
+        var requests: [Observation] = []
+        let contents: [[UInt8]] = [[], Array("one\n".utf8), [0, 255, 10, 13, 0], Array(repeating: 65, count: 70_000), Array("last".utf8)]
+        for (index, bytes) in contents.enumerated() {
+            let path = scratch.appendingPathComponent(index == 3 ? "odd name\n\(index)" : "f\(index)").path
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+            requests.append(.file(path: path, content: true))
+            requests.append(.file(path: path + ".missing", content: true))
+        }
+        symlink("f1", scratch.appendingPathComponent("l1").path)
+        requests.insert(.file(path: scratch.appendingPathComponent("l1").path, content: true), at: 3)
+        requests.insert(.file(path: scratch.path, content: true), at: 5)
+        let transport = try connect()
+        let observed = try transport.observe(requests)
+        XCTAssertEqual(transport.roundTrips, 1)
+        let local = try LocalTransport().observe(requests)
+        XCTAssertEqual(observed.files, local.files)
+        XCTAssertEqual(observed.missing, local.missing)
+        XCTAssertEqual(observed.missing.count, contents.count)
+    }
 }

@@ -7,6 +7,7 @@ enum RemoteShellReply: Equatable {
     case missing
     case command(CommandOutput)
     case file(FileState)
+    case blob([UInt8])
 
     /// The output does not follow the framing: the session can no longer be trusted.
     struct ProtocolError: Error {
@@ -25,6 +26,8 @@ enum RemoteShellReply: Equatable {
             return .done
         case "@M":
             return .missing
+        case "@B":
+            return .blob(try decode(Array(rest.utf8)))
         case "@E":
             return .failure(text(try decode(Array(rest.utf8))).trimmingCharacters(in: .newlines))
         case "@C":

@@ -12,6 +12,16 @@ struct RemoteShellScript {
         try call("pv_stat", [path, content ? "1" : "0"])
     }
 
+    /// lstat of each path, one reply each, without content (few processes on the host).
+    mutating func statAll(_ paths: [String]) throws {
+        try call("pv_statall", paths, replies: paths.count)
+    }
+
+    /// The bytes of those of `paths` that are regular files, concatenated, as one reply.
+    mutating func catAll(_ paths: [String]) throws {
+        try call("pv_catall", paths)
+    }
+
     mutating func run(_ command: Command) throws {
         guard !command.argv.isEmpty else { throw TransportError("empty command") }
         var words = [command.stdin == nil ? "0" : "1", command.directory ?? "", String(command.environment.count)]
@@ -62,7 +72,7 @@ struct RemoteShellScript {
 
     /// A function call with every argument quoted; `input` travels as a base64 here-document
     /// (its alphabet has no `_`, so the delimiter cannot occur in it).
-    private mutating func call(_ function: String, _ arguments: [String], input: [UInt8]? = nil) throws {
+    private mutating func call(_ function: String, _ arguments: [String], input: [UInt8]? = nil, replies: Int = 1) throws {
         text += function + " " + (try RemoteShell.quote(arguments))
         if let input {
             text += " <<'__PV_DATA__'\n"
@@ -71,7 +81,7 @@ struct RemoteShellScript {
         } else {
             text += "\n"
         }
-        replies += 1
+        self.replies += replies
     }
 
     private func octal(_ mode: UInt32?) -> String {

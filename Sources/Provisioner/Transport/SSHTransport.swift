@@ -42,37 +42,92 @@ public final class SSHTransport: Transport {
 
     public func observe(_ requests: [Observation]) throws -> Observations {
         // A path asked for with and without content is read once, with it.
-        var withContent = Set<String>()
-        for case .file(let path, true) in requests { withContent.insert(path) }
-        var script = RemoteShellScript()
-        var asked: [Observation] = []
-        var seen = Set<Observation>()
+        var paths: [String] = [], withContent = Set<String>(), commands: [[String]] = []
+        var seenPaths = Set<String>(), seenCommands = Set<[String]>()
         for request in requests {
-            var request = request
-            if case .file(let path, false) = request, withContent.contains(path) { request = .file(path: path, content: true) }
-            guard seen.insert(request).inserted else { continue }
-            asked.append(request)
             switch request {
-            case .file(let path, let content): try script.stat(path, content: content)
-            case .command(let argv): try script.run(Command(argv))
+            case .file(let path, let content):
+                if seenPaths.insert(path).inserted { paths.append(path) }
+                if content { withContent.insert(path) }
+            case .command(let argv):
+                if seenCommands.insert(argv).inserted { commands.append(argv) }
             }
         }
-        guard !asked.isEmpty else { return Observations() }
+        guard !paths.isEmpty || !commands.isEmpty else { return Observations() }
+        // All paths in one stat, all contents in one read: a process on the host costs milliseconds.
+        let contentPaths = paths.filter { withContent.contains($0) }
+        var script = RemoteShellScript()
+        if !paths.isEmpty { try script.statAll(paths) }
+        if !contentPaths.isEmpty { try script.catAll(contentPaths) }
+        for argv in commands { try script.run(Command(argv)) }
         roundTrips += 1
-        let replies = try session.exchange(script, timeout: observationTimeout)
+        var replies = try session.exchange(script, timeout: observationTimeout)[...]
         var result = Observations()
         var failure: String?
-        for (request, reply) in zip(asked, replies) {
-            switch (request, reply) {
-            case (.file(let path, _), .file(let state)): result.files[path] = state
-            case (.file(let path, _), .missing): result.missing.insert(path)
-            case (.command(let argv), .command(let output)): result.commands[argv] = output
-            case (_, .failure(let message)): failure = failure ?? message
-            default: throw mismatch(reply, for: "\(request)")
+        for path in paths {
+            switch replies.popFirst() {
+            case .file(let state)?: result.files[path] = state
+            case .missing?: result.missing.insert(path)
+            case .failure(let message)?: failure = failure ?? message
+            case let reply: throw mismatch(reply, for: "stat \(path)")
+            }
+        }
+        if !contentPaths.isEmpty {
+            switch replies.popFirst() {
+            case .blob(let bytes)?:
+                if !split(bytes, among: contentPaths, into: &result) { try readOneByOne(contentPaths, into: &result) }
+            case .failure?:
+                // One unreadable file: read each alone, so the error names it.
+                try readOneByOne(contentPaths, into: &result)
+            case let reply: throw mismatch(reply, for: "read \(contentPaths.count) files")
+            }
+        }
+        for argv in commands {
+            switch replies.popFirst() {
+            case .command(let output)?: result.commands[argv] = output
+            case .failure(let message)?: failure = failure ?? message
+            case let reply: throw mismatch(reply, for: argv.joined(separator: " "))
             }
         }
         if let failure { throw TransportError(failure) }
         return result
+    }
+
+    /// Gives each regular file its bytes from `blob`, in order, by the sizes stat saw; false when
+    /// they do not add up (a file changed between the two reads).
+    private func split(_ blob: [UInt8], among paths: [String], into result: inout Observations) -> Bool {
+        var offset = 0
+        var states: [(String, FileState)] = []
+        for path in paths {
+            guard var state = result.files[path], state.kind == .file else { continue }
+            guard offset + state.size <= blob.count else { return false }
+            state.content = Array(blob[offset..<offset + state.size])
+            offset += state.size
+            states.append((path, state))
+        }
+        guard offset == blob.count else { return false }
+        for (path, state) in states { result.files[path] = state }
+        return true
+    }
+
+    /// Reads files one by one (one more round trip): stat and bytes of each from one process pair.
+    private func readOneByOne(_ paths: [String], into result: inout Observations) throws {
+        var script = RemoteShellScript()
+        for path in paths { try script.stat(path, content: true) }
+        roundTrips += 1
+        let replies = try session.exchange(script, timeout: observationTimeout)
+        for (path, reply) in zip(paths, replies) {
+            switch reply {
+            case .file(let state):
+                result.files[path] = state
+                result.missing.remove(path)
+            case .missing:
+                result.files[path] = nil
+                result.missing.insert(path)
+            case .failure(let message): throw TransportError(message)
+            default: throw mismatch(reply, for: "read \(path)")
+            }
+        }
     }
 
     public func perform(_ action: Action) throws -> ActionResult {
