@@ -12,5 +12,8 @@ public enum ModuleCatalog {
         UserModule.self,
         GroupModule.self,
         ServiceModule.self,
+        StorageConfModule.self,
+        RegistriesConfModule.self,
+        ContainersConfModule.self,
     ]
 }
