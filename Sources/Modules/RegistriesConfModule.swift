@@ -10,8 +10,11 @@ import Provisioner
 /// entries are left alone, and a new one is appended. A file still in the v1 format
 /// (`[registries.search]` …) is refused: podman rejects files mixing v1 and v2
 /// ("mixing sysregistry v1/v2 is not supported"), and converting it is a decision
-/// for a person. A missing file starts empty: podman merges registries.conf with
-/// its registries.conf.d drop-ins and needs nothing else in it.
+/// for a person. A missing system file starts empty: podman merges registries.conf
+/// with its registries.conf.d drop-ins and needs nothing else in it. A user's
+/// ~/.config/containers/registries.conf, though, replaces /etc/containers/registries.conf
+/// for that user (containers-registries.conf(5)), so a missing one starts as a copy of
+/// the system file, keeping the search list and entries the user had.
 struct RegistriesConfModule: Module {
     static let name = "registries_conf"
     static let summary = "Edit registries.conf for podman: search registries, short-name mode, [[registry]] entries and mirrors"
@@ -53,7 +56,7 @@ struct RegistriesConfModule: Module {
     let registries: [Registry]
 
     init(_ arguments: ModuleArguments) throws {
-        file = try ContainersConfigFile(arguments, fileName: "registries.conf")
+        file = try ContainersConfigFile(arguments, fileName: "registries.conf", rootReadsUserFile: true)
         searchRegistries = arguments.strings("unqualified_search_registries")
         shortNameMode = arguments.string("short_name_mode")
         registries = try (arguments.list("registries") ?? []).enumerated().map(RegistriesConfModule.registry)
@@ -115,13 +118,19 @@ struct RegistriesConfModule: Module {
         return b
     }
 
-    func observations(_ context: ModuleContext) -> [Observation] { file.observations() }
+    static let systemPath = "/etc/containers/registries.conf"
+
+    func observations(_ context: ModuleContext) -> [Observation] {
+        file.observations() + (file.isUserScope ? [.file(path: RegistriesConfModule.systemPath, content: true)] : [])
+    }
 
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
         try ContainersConfigFile.planning {
             let target = try file.target(observed, context)
-            var editor = try file.editor(target)
-            if let v1 = editor.document.root["registries"] { throw ContainersConfigFile.Refusal(v1Message(v1, target.path)) }
+            let system = file.isUserScope ? observed.file(RegistriesConfModule.systemPath)?.content : nil
+            var editor = try file.editor(target, seed: system.map { String(decoding: $0, as: UTF8.self) } ?? "",
+                                         seedPath: RegistriesConfModule.systemPath)
+            if let v1 = editor.document.root["registries"] { throw ContainersConfigFile.Refusal(v1Message(v1, editor.file)) }
             var changed: [String] = []
             if let searchRegistries,
                try editor.set("unqualified-search-registries", to: .array(searchRegistries.map { .string($0) })) {
@@ -133,7 +142,9 @@ struct RegistriesConfModule: Module {
             for registry in registries {
                 if let what = try converge(registry, &editor) { changed.append(what) }
             }
-            return Plan(changes: file.changes(editor, target, what: changed), result: ValueDict([("path", .string(target.path))]))
+            var result = ValueDict([("path", .string(target.path))])
+            if target.text == nil && system != nil { result["seeded_from"] = .string(RegistriesConfModule.systemPath) }
+            return Plan(changes: file.changes(editor, target, what: changed), result: result)
         }
     }
 

@@ -15,8 +15,10 @@ import Provisioner
 /// or images would hide them from podman (and podman 4 keeps using the driver its
 /// database recorded, with an error on every command, until `podman system reset`).
 /// The task fails then unless `allow_reset`; nothing is ever deleted. The store is
-/// read with `podman info` (as the user in user scope); without podman there is
-/// nothing to hide. The new graphroot is not created here: podman creates it on first use.
+/// read with `podman info`, only when driver or graphroot is given (in user scope as
+/// that user, through runuser when running as root); without podman there is
+/// nothing to hide, and a store podman cannot read counts as one that might hold
+/// something. The new graphroot is not created here: podman creates it on first use.
 struct StorageConfModule: Module {
     static let name = "storage_conf"
     static let summary = "Edit storage.conf for podman: [storage] driver, graphroot, runroot, options"

@@ -164,6 +164,8 @@ final class ModuleContainersConfTests: XCTestCase {
         XCTAssertEqual(message(["settings": ["engine": ["env": [nil]]]]),
                        "engine.env[0] is null, which TOML cannot express; leave it out")
         XCTAssertEqual(message(["user": "a:b"]), "'a:b' is not a valid user name")
+        XCTAssertEqual(message(["user": "root"]), "podman running as root does not read ~root/.config/containers/containers.conf "
+            + "(only rootless podman reads a user's file); leave user out to edit /etc/containers/containers.conf")
         XCTAssertEqual(message(["path": "containers.conf"]), "path must be absolute, not 'containers.conf'")
     }
 }

@@ -234,6 +234,21 @@ final class ModuleRegistriesConfTests: XCTestCase {
         XCTAssertEqual(broken.failure?.hasSuffix("; fix or remove the file"), true, broken.failure ?? "")
     }
 
+    func testAUsersMissingFileStartsFromTheSystemFileItReplaces() throws {
+        let module = try ModuleFixture.make(RegistriesConfModule.self, ["user": "alice", "short_name_mode": "permissive"])
+        let probe = module.file.userProbe("alice")
+        XCTAssertEqual(module.observations(ModuleContext()), [.command(probe), .file(path: path, content: true)])
+        let p = try ModuleFixture.plan(module, files: [path: ModuleFixture.file(entries)], commands: [
+            probe: ModuleFixture.ok("alice:x:1001:1001::/home/alice:/bin/sh\ndir\nmissing\n"),
+        ])
+        XCTAssertEqual(p.summaries, ["create /home/alice/.config/containers/registries.conf: short-name-mode"])
+        XCTAssertEqual(p.written, "unqualified-search-registries = [\"docker.io\"]\nshort-name-mode = \"permissive\"\n"
+            + entries.dropFirst("unqualified-search-registries = [\"docker.io\"]\n".count))
+        XCTAssertEqual(p.result["seeded_from"], .string(path))
+        // Root's podman reads root's file too.
+        XCTAssertNoThrow(try ModuleFixture.make(RegistriesConfModule.self, ["user": "root"]))
+    }
+
     func testArgumentErrors() {
         func message(_ arguments: KeyValuePairs<String, Value>) -> String? {
             do {

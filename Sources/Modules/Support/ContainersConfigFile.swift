@@ -4,6 +4,11 @@ import Provisioner
 /// they edit (`/etc/containers/NAME`, a given `path`, or a user's
 /// `~/.config/containers/NAME` for rootless podman), reading it, turning YAML
 /// values into TOML, and the changes that write the edited text.
+///
+/// A user's file is found through their home directory in the passwd database,
+/// looked up by the same probe that reads the file (a probe cannot use another's
+/// answer). podman would use $XDG_CONFIG_HOME instead when the user's session sets
+/// it; that cannot be seen from here.
 struct ContainersConfigFile: Sendable {
     static func specs(_ fileName: String) -> [ArgumentSpec] {
         [
@@ -36,7 +41,9 @@ struct ContainersConfigFile: Sendable {
     let path: String?
     let user: String?
 
-    init(_ arguments: ModuleArguments, fileName: String) throws {
+    /// `rootReadsUserFile`: whether rootful podman reads ~root/.config/containers/NAME
+    /// (only registries.conf; the others are read from there in rootless mode only).
+    init(_ arguments: ModuleArguments, fileName: String, rootReadsUserFile: Bool = false) throws {
         self.fileName = fileName
         path = arguments.string("path")
         user = arguments.string("user")
@@ -49,6 +56,10 @@ struct ContainersConfigFile: Sendable {
         }
         if let user, user.isEmpty || user.contains(":") || user.contains("/") || user.contains("\n") {
             throw ModuleError("'\(user)' is not a valid user name", argument: "user")
+        }
+        if user == "root" && !rootReadsUserFile {
+            throw ModuleError("podman running as root does not read ~root/.config/containers/\(fileName) (only rootless "
+                + "podman reads a user's file); leave user out to edit /etc/containers/\(fileName)", argument: "user")
         }
     }
 
