@@ -6,7 +6,7 @@ import XCTest
 /// Applies the plans of `containers_conf`, `registries_conf` and `storage_conf`
 /// for real to files in a temporary folder, and has the real podman read them:
 /// `podman info` shows the values, and the storage module's probe counts a real
-/// store. Skips without podman unless PROVISION_REQUIRE_INTEGRATION=1.
+/// store and finds podman's database. Skips without podman unless PROVISION_REQUIRE_INTEGRATION=1.
 final class ModuleContainersConfigIntegrationTests: XCTestCase {
     private var workDir: URL?
     private var savedEnvironment: [String: String?] = [:]
@@ -28,9 +28,8 @@ final class ModuleContainersConfigIntegrationTests: XCTestCase {
         workDir = dir
         func at(_ name: String) -> String { dir.appendingPathComponent(name).path }
         let transport = LocalTransport()
-        // podman, and the storage module's probe, read these files. CONTAINERS_STORAGE_CONF
-        // names the file before it exists, so the first probe cannot read a store and the
-        // system's own store is never touched.
+        // podman reads these files; CONTAINERS_STORAGE_CONF names the file before it exists,
+        // so podman never touches the system's own store (the module's probe only reads it).
         setEnvironment([
             "CONTAINERS_CONF": at("conf/containers.conf"),
             "CONTAINERS_REGISTRIES_CONF": at("conf/registries.conf"),
@@ -61,13 +60,12 @@ final class ModuleContainersConfigIntegrationTests: XCTestCase {
         ], transport)
         XCTAssertEqual(registries.written?.hasPrefix(shipped), true)
 
-        // storage.conf: seeded from the vendor file; the store cannot be read yet, so only allow_reset goes ahead.
-        func storage(_ graphroot: String, allowReset: Bool) -> KeyValuePairs<String, Value> {
-            ["path": .string(at("conf/storage.conf")), "driver": "vfs", "graphroot": .string(at(graphroot)),
+        // storage.conf: seeded from the vendor file. Until then the vendor's graphroot is the
+        // system's store, which may hold anything: allow_reset.
+        func storage(_ graphroot: String, driver: String = "vfs", allowReset: Bool) -> KeyValuePairs<String, Value> {
+            ["path": .string(at("conf/storage.conf")), "driver": .string(driver), "graphroot": .string(at(graphroot)),
              "runroot": .string(at("run")), "allow_reset": .bool(allowReset)]
         }
-        XCTAssertEqual(try plan(StorageConfModule.self, storage("graph-a", allowReset: false), transport).failure?
-            .hasPrefix("cannot tell whether "), true)
         let seeded = try apply(StorageConfModule.self, storage("graph-a", allowReset: true), transport)
         if let vendor = try? String(contentsOfFile: StorageConfModule.vendorPath, encoding: .utf8) {
             assertOnlyKeysDiffer(vendor, seeded.written ?? "", keys: ["driver", "graphroot", "runroot"])
@@ -102,6 +100,11 @@ final class ModuleContainersConfigIntegrationTests: XCTestCase {
         XCTAssertEqual(registry["Location"] as? String, "mirror.example.test:5000")
         XCTAssertEqual(registry["Insecure"] as? Bool, true)
         XCTAssertEqual((registry["Mirrors"] as? [[String: Any]])?.first?["Location"] as? String, "m0.example.test")
+        // podman info made its database in graph-b, recording vfs: changing the driver of the empty store is refused.
+        let database = try plan(StorageConfModule.self, storage("graph-b", driver: "overlay", allowReset: false), transport)
+        XCTAssertEqual(database.failure?.hasPrefix("changing the driver from vfs to overlay would not take effect: podman keeps "
+            + "using the driver recorded in its database \(at("graph-b"))/"), true, database.failure ?? "")
+
         let subnet = try PodmanTestSupport.run(podman, ["network", "inspect", "podman", "--format", "{{range .Subnets}}{{.Subnet}}{{end}}"],
                                                environment: [:])
         XCTAssertEqual(String(decoding: subnet, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines), "10.90.0.0/16")
