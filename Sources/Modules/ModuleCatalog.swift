@@ -15,5 +15,8 @@ public enum ModuleCatalog {
         PackageModule.self,
         DockerCompatModule.self,
         LingerModule.self,
+        StorageConfModule.self,
+        RegistriesConfModule.self,
+        ContainersConfModule.self,
     ]
 }

@@ -243,6 +243,116 @@ final class TOMLEditorTests: XCTestCase {
         XCTAssertEqual(editor.text, "[a]\r\nx = 1\r\ny = 2\r\n\r\n[b]\r\nz = 3\r\n")
     }
 
+    private let registries = """
+        unqualified-search-registries = ["docker.io"]
+
+        [[registry]]
+        location = "a.io"
+
+        # mirrors of a.io
+        [[registry.mirror]]
+        location = "m0.local"  # first
+
+        [[registry.mirror]]
+        location = "m1.local"
+
+        [[registry]]
+        prefix = "b.io"
+        location = "b.internal"
+        [registry.extra]
+        x = 1
+
+        # trailing comment
+        """
+
+    func testSettingTablesReplacesOnlyTheElementsOwnSections() throws {
+        var editor = try TOMLEditor(text: registries)
+        XCTAssertFalse(try editor.setTables("mirror", to: [["location": "m0.local"], ["location": "m1.local"]],
+                                            in: .element(0, of: ["registry"])))
+        XCTAssertFalse(try editor.setTables("mirror", to: [], in: .element(1, of: ["registry"])))
+        XCTAssertFalse(editor.isChanged)
+
+        XCTAssertTrue(try editor.setTables("mirror", to: [["location": "n.local", "insecure": true]],
+                                           in: .element(0, of: ["registry"])))
+        XCTAssertEqual(editor.text, registries.replacingOccurrences(of: """
+            [[registry.mirror]]
+            location = "m0.local"  # first
+
+            [[registry.mirror]]
+            location = "m1.local"
+
+            """, with: """
+            [[registry.mirror]]
+            location = "n.local"
+            insecure = true
+
+            """))
+        XCTAssertEqual(editor.value("mirror", in: .element(0, of: ["registry"])), [["location": "n.local", "insecure": true]])
+        XCTAssertNil(editor.value("mirror", in: .element(1, of: ["registry"])))
+    }
+
+    func testSettingTablesWhereThereWereNoneGoesAfterTheElementsSections() throws {
+        var editor = try TOMLEditor(text: registries)
+        try editor.setTables("mirror", to: [["location": "c.local"], ["location": "d.local"]], in: .element(1, of: ["registry"]))
+        XCTAssertEqual(editor.text, registries.replacingOccurrences(of: "x = 1\n", with: """
+            x = 1
+
+            [[registry.mirror]]
+            location = "c.local"
+
+            [[registry.mirror]]
+            location = "d.local"
+
+            """))
+        XCTAssertEqual(editor.value("mirror", in: .element(1, of: ["registry"]))?.array?.count, 2)
+        XCTAssertEqual(editor.value("extra", in: .element(1, of: ["registry"])), ["x": 1])
+        // At the top level (or in a plain table) they go at the end of the file.
+        var top = try TOMLEditor(text: "a = 1")
+        try top.setTables("t", to: [["k": "v"]])
+        XCTAssertEqual(top.text, "a = 1\n\n[[t]]\nk = \"v\"\n")
+    }
+
+    func testSettingNoTablesRemovesTheSectionsAndTheirBlankLines() throws {
+        var editor = try TOMLEditor(text: registries)
+        XCTAssertTrue(try editor.setTables("mirror", to: [], in: .element(0, of: ["registry"])))
+        XCTAssertEqual(editor.text, registries.replacingOccurrences(of: """
+            location = "a.io"
+
+            # mirrors of a.io
+            [[registry.mirror]]
+            location = "m0.local"  # first
+
+            [[registry.mirror]]
+            location = "m1.local"
+
+            """, with: """
+            location = "a.io"
+
+            # mirrors of a.io
+
+            """))
+        XCTAssertNil(editor.value("mirror", in: .element(0, of: ["registry"])))
+        XCTAssertEqual(editor.elements(of: ["registry"]).count, 2)
+        // Whole top-level arrays of tables too.
+        XCTAssertTrue(try editor.setTables("registry", to: [["location": "only.io"]]))
+        XCTAssertEqual(editor.elements(of: ["registry"]), [["location": "only.io"]])
+        XCTAssertTrue(editor.text.hasSuffix("# trailing comment"))
+    }
+
+    func testSettingTablesWrittenInlineKeepsThemInline() throws {
+        var editor = try TOMLEditor(text: "[[registry]]\nlocation = \"a\"\nmirror = [{ location = \"m\" }] # inline\n")
+        try editor.setTables("mirror", to: [["location": "n"]], in: .element(0, of: ["registry"]))
+        XCTAssertEqual(editor.text, "[[registry]]\nlocation = \"a\"\nmirror = [{ location = \"n\" }] # inline\n")
+        try editor.setTables("mirror", to: [], in: .element(0, of: ["registry"]))
+        XCTAssertEqual(editor.text, "[[registry]]\nlocation = \"a\"\n")
+        XCTAssertThrowsError(try editor.setTables("location", to: [["x": 1]], in: .element(0, of: ["registry"]))) {
+            XCTAssertEqual("\($0)", "<toml>:2:12: location in [[registry]] #0 is a string, not an array of tables")
+        }
+        XCTAssertThrowsError(try editor.setTables("mirror", to: [], in: .element(1, of: ["registry"]))) {
+            XCTAssertEqual("\($0)", "[[registry]] #1 does not exist: the file has 1 [[registry]] tables")
+        }
+    }
+
     func testEditsTheStructureForbidsAreErrors() throws {
         var editor = try TOMLEditor(text: "name = \"x\"\n[[registry]]\nlocation = \"a\"\n[t]\nsub.k = 1\n", file: "r.conf")
         XCTAssertThrowsError(try editor.set("k", to: 1, in: ["name"])) {

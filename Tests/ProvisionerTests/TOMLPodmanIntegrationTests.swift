@@ -13,7 +13,7 @@ final class TOMLPodmanIntegrationTests: XCTestCase {
     }
 
     func testPodmanReadsEditedConfiguration() throws {
-        let podman = try requirePodman()
+        let podman = try PodmanTestSupport.requirePodman()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("provision-toml-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         workDir = dir
@@ -48,7 +48,7 @@ final class TOMLPodmanIntegrationTests: XCTestCase {
             try editor.set("default_ulimits", to: ["nofile=1024:1024", "nproc=1024:1024"], in: ["containers"])
         }
 
-        let output = try run(podman, ["info", "--format", "json"], environment: [
+        let output = try PodmanTestSupport.run(podman, ["info", "--format", "json"], environment: [
             "CONTAINERS_CONF": containers.path,
             "CONTAINERS_REGISTRIES_CONF": registries.path,
             "CONTAINERS_STORAGE_CONF": storage.path,
@@ -69,18 +69,6 @@ final class TOMLPodmanIntegrationTests: XCTestCase {
     }
 
     // MARK: Helpers
-
-    private func requirePodman() throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/podman"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        if ProcessInfo.processInfo.environment["PROVISION_REQUIRE_INTEGRATION"] == "1" {
-            throw IntegrationError.podmanMissing
-        }
-        throw XCTSkip("podman is not on PATH (set PROVISION_REQUIRE_INTEGRATION=1 to make this a failure)")
-    }
 
     private func original(_ path: String, fallback: String) -> String {
         (try? String(contentsOfFile: path, encoding: .utf8)) ?? fallback
@@ -146,40 +134,4 @@ final class TOMLPodmanIntegrationTests: XCTestCase {
         }
         return (removed, added)
     }
-
-    private func run(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // Read stderr alongside stdout so neither pipe can fill up and stall podman.
-        let errors = LockedData()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { errors.set(stderr.fileHandleForReading.readDataToEndOfFile()) }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 180) { if process.isRunning { process.terminate() } }
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = String(decoding: errors.get(), as: UTF8.self)
-            throw TOMLEditError("podman \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(message)")
-        }
-        return output
-    }
-}
-
-private enum IntegrationError: Error, CustomStringConvertible {
-    case podmanMissing
-    var description: String { "podman is not on PATH, and PROVISION_REQUIRE_INTEGRATION=1 requires this test" }
-}
-
-private final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ new: Data) { lock.lock(); data = new; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
 }

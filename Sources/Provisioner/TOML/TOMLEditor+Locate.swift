@@ -155,7 +155,7 @@ extension TOMLEditor {
     }
 
     /// The start of the line holding `offset - 1`... i.e. the line that ends at `offset`.
-    private func lineStart(before offset: Int) -> Int {
+    func lineStart(before offset: Int) -> Int {
         var p = offset
         while p > bomLength, bytes[p - 1] != TOMLByte.lf { p -= 1 }
         return p

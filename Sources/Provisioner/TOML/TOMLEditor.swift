@@ -158,9 +158,16 @@ public struct TOMLEditor: Sendable {
 
     /// Splices, re-reads the result and checks it says what was asked; the
     /// editor stays as it was when either fails.
-    private mutating func apply(_ edit: Edit, describing what: String, check: (TOMLEditor) -> Bool) throws {
+    mutating func apply(_ edit: Edit, describing what: String, check: (TOMLEditor) -> Bool) throws {
+        try apply([edit], describing: what, check: check)
+    }
+
+    /// The same for several edits at once; their ranges (in the current bytes) must not overlap.
+    mutating func apply(_ edits: [Edit], describing what: String, check: (TOMLEditor) -> Bool) throws {
         var next = self
-        next.bytes.replaceSubrange(edit.range, with: Array(edit.text.utf8))
+        for edit in edits.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
+            next.bytes.replaceSubrange(edit.range, with: Array(edit.text.utf8))
+        }
         do {
             next.document = try TOMLDocument(parsing: next.bytes, file: file)
         } catch {
