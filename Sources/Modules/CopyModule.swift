@@ -48,7 +48,7 @@ struct CopyModule: Module {
         let bytes = try content ?? context.readControllerFile(src ?? "", .file)
         var extra = ValueDict()
         if let src { extra["src"] = .string(src) }
-        return try deployment.plan(bytes, observed, result: extra)
+        return try deployment.plan(bytes, observed, checkMode: context.checkMode, result: extra)
     }
 
     var controllerFiles: [(path: String, kind: ControllerFileKind)] { src.map { [($0, .file)] } ?? [] }

@@ -45,7 +45,7 @@ struct TemplateModule: Module {
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
         let source = try context.readControllerFile(src, .template)
         let text = try context.renderTemplate(String(decoding: source, as: UTF8.self), src)
-        return try deployment.plan(TemplateModule.endingLines(Array(text.utf8), with: Array(newline.utf8)), observed,
+        return try deployment.plan(TemplateModule.endingLines(Array(text.utf8), with: Array(newline.utf8)), observed, checkMode: context.checkMode,
                                    result: ValueDict([("src", .string(src))]))
     }
 

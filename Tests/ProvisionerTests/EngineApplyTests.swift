@@ -192,3 +192,37 @@ final class EngineBackupTests: XCTestCase {
         XCTAssertEqual(backups.first.flatMap { scratch.read("data/\($0)") }, "old\n")
     }
 }
+
+/// `changed_when` and `failed_when` on real tasks.
+final class EngineResultOverrideTests: XCTestCase {
+    /// changed_when and failed_when together, with the statuses ansible-core 2.19.14 gives.
+    func testChangedWhenAndFailedWhenCombineAsInAnsible() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try scratch.write("play.yml", """
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - name: forgiven, not changed
+              command: sh -c 'exit 3'
+              register: r
+              changed_when: false
+              failed_when: r.rc not in [0, 3]
+            - name: forgiven, changed
+              command: sh -c 'exit 3'
+              failed_when: false
+            - name: changed_when true on success
+              command: "true"
+              register: r2
+              changed_when: r2.rc == 0
+            - name: failed stays failed
+              command: sh -c 'exit 1'
+              changed_when: false
+              ignore_errors: true
+        """)
+        let run = try scratch.provision(["apply", "play.yml", "--json"])
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        XCTAssertEqual(run.tasks.map { $0["status"] as? String ?? "" }, ["ok", "changed", "changed", "failed"])
+        XCTAssertEqual(run.tasks.last?["ignored"] as? Bool, true)
+    }
+}

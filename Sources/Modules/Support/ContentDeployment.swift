@@ -58,7 +58,9 @@ struct ContentDeployment: Sendable {
     }
 
     /// The plan that leaves `content` at the destination.
-    func plan(_ content: [UInt8], _ observed: Observations, result extra: ValueDict = ValueDict()) throws -> Plan {
+    /// In check mode a missing parent is not an error, as in Ansible: an earlier task may create it.
+    func plan(_ content: [UInt8], _ observed: Observations, checkMode: Bool = false,
+              result extra: ValueDict = ValueDict()) throws -> Plan {
         var changes: [Change] = []
         var target = dest
         if namedDirectory, let inside {
@@ -73,7 +75,7 @@ struct ContentDeployment: Sendable {
         } else if observed.file(dest)?.kind == .directory {
             guard let inside else { return .failed("can not use content with a dir as dest") }
             target = inside
-        } else if observed.file(dest) == nil, let parent = PathText.directory(of: dest).nonEmpty, observed.file(parent) == nil {
+        } else if !checkMode, observed.file(dest) == nil, let parent = PathText.directory(of: dest).nonEmpty, observed.file(parent) == nil {
             return .failed("Destination directory \(parent) does not exist")
         }
         var result = extra

@@ -327,9 +327,11 @@ final class HostRun {
         var extra = ValueDict()
         if let name = task.register { extra[name] = .dict(outcome.result) }
         let bound = makeTemplar(templar.variables.merging(extra), task.common)
-        if let conditions = task.changedWhen, outcome.status != .failed {
+        // As Ansible: changed_when is evaluated on failed results too, so a failure that
+        // failed_when then forgives ends ok unless changed_when says changed.
+        if let conditions = task.changedWhen {
             let changed = try conditionsHold(conditions, bound)
-            outcome.status = changed ? .changed : .ok
+            if outcome.status != .failed { outcome.status = changed ? .changed : .ok }
             outcome.result["changed"] = .bool(changed)
         }
         if let conditions = task.failedWhen {
