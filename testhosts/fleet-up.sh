@@ -53,6 +53,9 @@ for i in $(seq 1 "$N"); do
     run+=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
   fi
   podman "${COMMON[@]}" "${run[@]}" "$IMAGE" /sbin/init >/dev/null
+  # A passed device keeps this machine's mode (0600 here); a real host's /dev/net/tun is 0666, which
+  # rootless podman's network (pasta) needs.
+  [ "$MODE" = nested ] && podman exec "$name" chmod 666 /dev/net/tun
   echo "th$i $port $name" >> "$STATE/fleet"
 done
 
