@@ -18,5 +18,6 @@ public enum ModuleCatalog {
         StorageConfModule.self,
         RegistriesConfModule.self,
         ContainersConfModule.self,
+        SysctlModule.self,
     ]
 }
