@@ -19,5 +19,6 @@ public enum ModuleCatalog {
         RegistriesConfModule.self,
         ContainersConfModule.self,
         SysctlModule.self,
+        NvidiaCDIModule.self,
     ]
 }
