@@ -19,5 +19,7 @@ public enum ModuleCatalog {
         RegistriesConfModule.self,
         ContainersConfModule.self,
         SubidModule.self,
+        SysctlModule.self,
+        NvidiaCDIModule.self,
     ]
 }
