@@ -21,6 +21,8 @@ struct PackageModule: Module {
         ArgumentSpec("update_cache", .bool, default: false, aliases: ["update-cache"],
                      doc: "refresh the index (apt-get update / dnf makecache) first when something is installed or upgraded; "
                         + "never a change on its own, so a converged host stays unchanged"),
+        ArgumentSpec("cache_valid_time", .int,
+                     doc: "accepted as in Ansible's apt; the index is refreshed only before an install or upgrade anyway"),
         ArgumentSpec("install_recommends", .bool, aliases: ["install-recommends"],
                      doc: "apt only: false installs without recommended packages (--no-install-recommends), true with them; unset keeps apt's setting"),
         ArgumentSpec("purge", .bool, default: false, doc: "apt only, with absent: remove configuration files too"),

@@ -29,10 +29,12 @@ struct SysctlModule: Module {
 
     static let defaultFile = "/etc/sysctl.d/90-provision.conf"
 
-    /// Prints the live value (then READONLY when /proc/sys/... is not writable); exit 3 with
-    /// sysctl's message when the kernel has no such key, exit 4 when sysctl is not installed.
+    /// Prints the live value (then READONLY when /proc/sys/... cannot be opened for writing:
+    /// busybox's `test -w` says yes to root on a read-only mount, an append of nothing does not);
+    /// exit 3 with sysctl's message when the kernel has no such key, 5 when the key exists but
+    /// cannot be read (e.g. stable_secret before it is set), 4 when sysctl is not installed.
     /// $2 is the /proc/sys path, computed here because keys in slash form keep their dots.
-    static let probeScript = #"command -v sysctl >/dev/null || exit 4; v=$(sysctl -n "$1" 2>&1) || { printf "%s\n" "$v" >&2; exit 3; }; printf "%s\n" "$v"; [ -w "$2" ] || echo READONLY"#
+    static let probeScript = #"command -v sysctl >/dev/null || exit 4; v=$(sysctl -n "$1" 2>&1) || { printf "%s\n" "$v" >&2; [ -e "$2" ] && exit 5; exit 3; }; printf "%s\n" "$v"; if true 2>/dev/null >>"$2"; then :; else echo READONLY; fi"#
 
     let key: String
     let value: String?
@@ -122,6 +124,7 @@ struct SysctlModule: Module {
             case 0: break
             case 3: return .failed("the kernel has no sysctl \(key) (\(output.stderr.trimming("\n")))")
             case 4: return .failed("sysctl is not installed on this host (package procps); install it or set reload: false")
+            case 5: return .failed("the kernel cannot read \(key) (\(output.stderr.trimming("\n"))); set reload: false to write only the file")
             default: return .failed("reading \(key) failed (exit \(output.status)): \(output.stderr.trimming("\n"))")
             }
             var lines = output.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

@@ -123,6 +123,34 @@ final class ModuleSysctlTests: XCTestCase {
                        "sysctl is not installed on this host (package procps); install it or set reload: false")
     }
 
+    func testAKeyTheKernelCannotReadIsNotCalledUnknown() throws {
+        let result = try plan(forward, file: nil, live: F.failed(5, "", "sysctl: reading key \"net.ipv4.ip_forward\": Input/output error\n"))
+        XCTAssertEqual(result.failure, "the kernel cannot read net.ipv4.ip_forward (sysctl: reading key \"net.ipv4.ip_forward\": "
+            + "Input/output error); set reload: false to write only the file")
+    }
+
+    /// The real probe under dash and busybox: a read-only key (0444 even for root), a writable one, an unknown one.
+    func testTheProbeUnderRealShells() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/sbin/sysctl") || FileManager.default.isExecutableFile(atPath: "/usr/sbin/sysctl")
+        else { throw XCTSkip("procps is not installed") }
+        let shells = [["/bin/dash"], ["/bin/busybox", "sh"]].filter { FileManager.default.isExecutableFile(atPath: $0[0]) }
+        for shell in shells {
+            func probe(_ key: String) throws -> TestSupport.Result {
+                let module = try F.make(SysctlModule.self, ["name": .string(key), "value": "1"])
+                return try TestSupport.run(shell[0], Array(shell.dropFirst()) + Array(module.probe.dropFirst()),
+                                           environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
+            }
+            let ostype = try probe("kernel.ostype")
+            XCTAssertEqual(ostype.status, 0, "\(shell)")
+            XCTAssertEqual(ostype.stdout, "Linux\nREADONLY\n", "\(shell)")
+            XCTAssertEqual(try probe("kernel.no_such_key").status, 3, "\(shell)")
+            // Whether this machine lets us write it, asked of the kernel directly.
+            let fd = open("/proc/sys/kernel/domainname", O_WRONLY | O_APPEND)
+            if fd >= 0 { close(fd) }
+            XCTAssertEqual(try probe("kernel.domainname").stdout.hasSuffix("READONLY\n"), fd < 0, "\(shell)")
+        }
+    }
+
     func testReadOnlyProcSysIsRefusedWhenLiveDiffers() throws {
         let result = try plan(forward, file: nil, live: F.ok("0\nREADONLY\n"))
         XCTAssertEqual(result.failure, "the kernel refuses net.ipv4.ip_forward here: /proc/sys is read-only (a container?); "

@@ -14,7 +14,7 @@ public enum Facts {
     echo "cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null)"
     echo "memkb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo 2>/dev/null)"
     if [ -r /proc/driver/nvidia/version ]; then
-      echo "nvidia=1"; echo "nvidia_driver=$(sed -n 's/.*Kernel Module *\([0-9.]*\).*/\1/p' /proc/driver/nvidia/version | head -n 1)"
+      echo "nvidia=1"; echo "nvidia_driver=$(grep "Kernel Module" /proc/driver/nvidia/version | head -n 1 | tr -s ' \t' '\n\n' | grep -E '^[0-9]+\.[0-9.]+$' | head -n 1)"
     elif [ -e /dev/nvidia0 ]; then echo "nvidia=1"; fi
     if command -v podman >/dev/null 2>&1; then echo "podman=$(podman --version 2>/dev/null)"; fi
     echo "users=$(cut -d: -f1 /etc/passwd 2>/dev/null | tr '\n' ' ')"
