@@ -294,5 +294,11 @@ final class SSHSettingsTests: XCTestCase {
         XCTAssertThrowsError(try parse(["stray output"]))
         XCTAssertThrowsError(try parse(["@C x"]))
         XCTAssertThrowsError(try parse(["@F short"]))
+        let outputs = Data("onetwo!".utf8).base64EncodedString()
+        XCTAssertEqual(try parse(["@Q 0 3", "3 0 3 1", outputs]),
+                       .commands([CommandOutput(status: 0, stdout: "one"), CommandOutput(status: 3, stdout: "two", stderr: "!")]))
+        XCTAssertEqual(try parse(["@B " + Data([0, 1]).base64EncodedString()]), .blob([0, 1]))
+        XCTAssertThrowsError(try parse(["@Q 0 3", "3 0 3 2", outputs]), "sizes that do not add up")
+        XCTAssertThrowsError(try parse(["@Q 0", "3 0 3 1", outputs]), "more sizes than statuses")
     }
 }

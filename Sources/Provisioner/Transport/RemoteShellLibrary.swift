@@ -50,13 +50,32 @@ enum RemoteShellLibrary {
         while [ "$pv_n" -gt 0 ]; do export "$1" || exit 125; shift; pv_n=$((pv_n - 1)); done
         if [ -n "$pv_dir" ]; then cd -- "$pv_dir" || exit 126; fi
         exec "$@"
-      ) 2>"$pv_D/e" >"$pv_D/o"
+      ) 2>"$pv_D/e$pv_q" >"$pv_D/o$pv_q"
     }
     pv_run() {
-      pv_si=$1 pv_dir=$2 pv_n=$3; shift 3
+      pv_si=$1 pv_dir=$2 pv_n=$3 pv_q=; shift 3
       # stdin goes through a pipe, never a file: it may be a secret.
       if [ "$pv_si" = 1 ]; then base64 -d 2>/dev/null | pv_exec "$@"; else pv_exec "$@" </dev/null; fi
-      printf '@C %s\n' "$?"; base64 -w0 <"$pv_D/o"; echo; base64 -w0 <"$pv_D/e"; echo
+      printf '@C %s\n' "$?"
+      if [ -s "$pv_D/o" ]; then base64 -w0 <"$pv_D/o"; fi; echo
+      if [ -s "$pv_D/e" ]; then base64 -w0 <"$pv_D/e"; fi; echo
+    }
+    # Read-only probes in a row: each runs now, silently; pv_flush then answers for all at once
+    # (statuses, output sizes, and every output in one base64 line: three processes, not two per probe).
+    pv_runq() {
+      pv_q=$1 pv_dir= pv_n=0; shift
+      pv_exec "$@" </dev/null
+      pv_st="$pv_st $?"
+    }
+    pv_flush() {
+      pv_i=1 pv_c=$1; set --
+      while [ "$pv_i" -le "$pv_c" ]; do set -- "$@" "$pv_D/o$pv_i" "$pv_D/e$pv_i"; pv_i=$((pv_i + 1)); done
+      if pv_sz=$(stat -c %s -- "$@" 2>"$pv_D/e"); then
+        printf '@Q%s\n' "$pv_st"; echo $pv_sz; cat -- "$@" | base64 -w0; echo
+      else
+        pv_fail "probe outputs"
+      fi
+      pv_st=
     }
     pv_stat() {
       if ! pv_l=$(LC_ALL=C stat -c '%f %u %g %s %Y %y

@@ -8,6 +8,7 @@ enum RemoteShellReply: Equatable {
     case command(CommandOutput)
     case file(FileState)
     case blob([UInt8])
+    case commands([CommandOutput])
 
     /// The output does not follow the framing: the session can no longer be trusted.
     struct ProtocolError: Error {
@@ -28,6 +29,8 @@ enum RemoteShellReply: Equatable {
             return .missing
         case "@B":
             return .blob(try decode(Array(rest.utf8)))
+        case "@Q":
+            return .commands(try probeOutputs(statuses: rest, sizes: text(try nextLine()), blob: try decode(try nextLine())))
         case "@E":
             return .failure(text(try decode(Array(rest.utf8))).trimmingCharacters(in: .newlines))
         case "@C":
@@ -73,6 +76,23 @@ enum RemoteShellReply: Equatable {
         }
         if content != [UInt8(ascii: "-")] { state.content = try decode(content) }
         return state
+    }
+
+    /// Splits the outputs of `pv_flush` by the sizes it printed.
+    private static func probeOutputs(statuses: String, sizes: String, blob: [UInt8]) throws -> [CommandOutput] {
+        let codes = statuses.split(separator: " ").compactMap { Int32($0) }
+        let lengths = sizes.split(separator: " ").compactMap { Int($0) }
+        guard lengths.count == codes.count * 2, lengths.reduce(0, +) == blob.count else {
+            throw ProtocolError(message: "probe outputs do not add up (\(codes.count) statuses, sizes \(sizes), \(blob.count) bytes)")
+        }
+        var offset = 0
+        func next(_ length: Int) -> String {
+            defer { offset += length }
+            return text(Array(blob[offset..<offset + length]))
+        }
+        return codes.enumerated().map { index, code in
+            CommandOutput(status: code, stdout: next(lengths[2 * index]), stderr: next(lengths[2 * index + 1]))
+        }
     }
 
     private static func decode(_ base64: [UInt8]) throws -> [UInt8] {

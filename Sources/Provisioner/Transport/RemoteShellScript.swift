@@ -22,6 +22,16 @@ struct RemoteShellScript {
         try call("pv_catall", paths)
     }
 
+    /// Read-only probes, answered together as one reply (`@Q`): cheaper on the host than one `run` each.
+    mutating func probes(_ commands: [[String]]) throws {
+        guard !commands.isEmpty else { return }
+        for (index, argv) in commands.enumerated() {
+            guard !argv.isEmpty else { throw TransportError("empty command") }
+            text += "pv_runq \(index + 1) " + (try RemoteShell.quote(argv)) + "\n"
+        }
+        try call("pv_flush", [String(commands.count)])
+    }
+
     mutating func run(_ command: Command) throws {
         guard !command.argv.isEmpty else { throw TransportError("empty command") }
         var words = [command.stdin == nil ? "0" : "1", command.directory ?? "", String(command.environment.count)]

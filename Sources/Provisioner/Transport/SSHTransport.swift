@@ -59,7 +59,7 @@ public final class SSHTransport: Transport {
         var script = RemoteShellScript()
         if !paths.isEmpty { try script.statAll(paths) }
         if !contentPaths.isEmpty { try script.catAll(contentPaths) }
-        for argv in commands { try script.run(Command(argv)) }
+        try script.probes(commands)
         roundTrips += 1
         var replies = try session.exchange(script, timeout: observationTimeout)[...]
         var result = Observations()
@@ -82,11 +82,12 @@ public final class SSHTransport: Transport {
             case let reply: throw mismatch(reply, for: "read \(contentPaths.count) files")
             }
         }
-        for argv in commands {
+        if !commands.isEmpty {
             switch replies.popFirst() {
-            case .command(let output)?: result.commands[argv] = output
+            case .commands(let outputs)? where outputs.count == commands.count:
+                for (argv, output) in zip(commands, outputs) { result.commands[argv] = output }
             case .failure(let message)?: failure = failure ?? message
-            case let reply: throw mismatch(reply, for: argv.joined(separator: " "))
+            case let reply: throw mismatch(reply, for: "\(commands.count) probes")
             }
         }
         if let failure { throw TransportError(failure) }
