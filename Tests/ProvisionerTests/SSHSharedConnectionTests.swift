@@ -36,8 +36,9 @@ final class SSHSharedConnectionTests: XCTestCase {
         let host = try SSHTarget(host: "h", variables: ValueDict([("ansible_control_path", "%(directory)s/fleet1-%%C")]), config: config)
         XCTAssertTrue(host.arguments(remoteCommand: "x").contains("ControlPath=/cp/fleet1-%C"))
         let fromConfig = try AnsibleConfig(text: "[ssh_connection]\ncontrol_path = /s/%%h-%%p\n", path: nil)
-        XCTAssertTrue(try SSHTarget(host: "h", variables: ValueDict(), config: fromConfig).arguments(remoteCommand: "x")
-            .contains("ControlPath=/s/%h-%p"))
+        let templated = try SSHTarget(host: "h", variables: ValueDict(), config: fromConfig)
+        XCTAssertTrue(templated.arguments(remoteCommand: "x").contains("ControlPath=/s/%h-%p"))
+        XCTAssertEqual(templated.controlPathDirectory, "/s", "the folder the socket goes in is the one made")
     }
 
     func testAControlPathFolderTooLongForASocketSharesNothing() throws {

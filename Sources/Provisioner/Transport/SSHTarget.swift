@@ -20,7 +20,7 @@ public struct SSHTarget: Hashable, Sendable, CustomStringConvertible {
     public var commonArgs: [String]
     public var extraArgs: [String]
     /// The folder of connection-sharing sockets to create before ssh runs, when the
-    /// arguments share connections (`ControlPersist`) and name no ControlPath.
+    /// arguments share connections (`ControlPersist`) and name no ControlPath of their own.
     public var controlPathDirectory: String?
 
     /// Ansible's default `ssh_args`: a connection stays open 60 s after a run and the
@@ -84,7 +84,7 @@ public struct SSHTarget: Hashable, Sendable, CustomStringConvertible {
             // fail to connect at all, so a path that long shares nothing instead.
             let length = path.replacingOccurrences(of: "%C", with: String(repeating: "c", count: 40)).utf8.count
             if length + 17 <= 107 {
-                controlPathDirectory = directory
+                controlPathDirectory = (path as NSString).deletingLastPathComponent
                 sshArgs += ["-o", "ControlPath=\(path)"]
             }
         }
