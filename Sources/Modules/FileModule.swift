@@ -76,9 +76,12 @@ struct FileModule: Module {
         var wanted: [Observation] = [.file(path: path, content: false)]
         guard state != .absent else { return wanted }
         wanted += attributes.observations()
-        // What a link points at, and access times, need `stat` itself.
-        let times = [modificationTime, accessTime].compactMap { $0 }.filter { $0 != "preserve" }
-        if follow || !times.isEmpty { wanted.append(HostProbes.stat(path, follow: follow)) }
+        // Access times need `stat` itself; what a link leads to, the transport's followed stat.
+        if !times.isEmpty {
+            wanted.append(HostProbes.stat(path, follow: follow))
+        } else if follow {
+            wanted.append(.target(path: path))
+        }
         for case .wallClock(let clock)? in [try? Timestamp(modificationTime, format: modificationFormat, default: .preserve, argument: ""),
                                             try? Timestamp(accessTime, format: accessFormat, default: .preserve, argument: "")] {
             wanted.append(HostProbes.epoch(clock))
@@ -117,8 +120,11 @@ struct FileModule: Module {
     /// The state a followed link leads to: the target's, as `stat -L` saw it.
     func followed(_ current: FileState?, _ observed: Observations) -> FileState? {
         guard follow, current?.kind == .link else { return current }
-        return HostProbes.parseStat(observed.command(statArgv))?.state
+        return times.isEmpty ? observed.target(path) : HostProbes.parseStat(observed.command(statArgv))?.state
     }
+
+    /// The times asked for other than "preserve": they need the access time, which only `stat` prints.
+    var times: [String] { [modificationTime, accessTime].compactMap { $0 }.filter { $0 != "preserve" } }
 
     var statArgv: [String] { HostProbes.stat(path, follow: follow).argv }
 

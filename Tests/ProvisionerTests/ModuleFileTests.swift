@@ -103,11 +103,11 @@ final class ModuleFileTests: XCTestCase {
     func testAttributesGoThroughAFollowedLink() throws {
         let module = try file(["path": "/etc/alias", "mode": "0600", "owner": "app"])
         let plan = try F.plan(module, files: ["/etc/alias": F.link(to: "real")],
-                              commands: [stat("/etc/alias"): F.ok("regular file|644|root|root|0|0|1700000000|1700000000\n")])
+                              targets: ["/etc/alias": F.file("x")])
         XCTAssertEqual(plan.actions, [.run(Command(["chmod", "0600", "--", "/etc/alias"])),
                                       .run(Command(["chown", "app", "--", "/etc/alias"]))])
         let dangling = try F.plan(try file(["path": "/etc/alias", "state": "file"]), files: ["/etc/alias": F.link(to: "gone")],
-                                  commands: [stat("/etc/alias"): F.failed()])
+                                  targets: [:])
         XCTAssertEqual(dangling.failure, "file (/etc/alias) is absent, cannot continue")
     }
 

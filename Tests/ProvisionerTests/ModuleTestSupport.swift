@@ -14,11 +14,11 @@ enum ModuleFixture {
     /// Plans with `files` (absent ones are missing) and `commands` (absent ones unanswered).
     /// Every fixture entry must have been asked for, so tests cannot feed what the module ignores.
     static func plan<M: Module>(_ module: M, files: [String: FileState] = [:], commands: [[String]: CommandOutput] = [:],
-                                context: ModuleContext = ModuleContext(),
+                                targets: [String: FileState] = [:], context: ModuleContext = ModuleContext(),
                                 file: StaticString = #filePath, line: UInt = #line) throws -> Plan {
         let requests = module.observations(context)
         var observed = Observations()
-        var askedPaths = Set<String>(), askedCommands = Set<[String]>()
+        var askedPaths = Set<String>(), askedCommands = Set<[String]>(), askedTargets = Set<String>()
         for request in requests {
             switch request {
             case .file(let path, let content):
@@ -32,7 +32,13 @@ enum ModuleFixture {
             case .command(let argv):
                 askedCommands.insert(argv)
                 if let output = commands[argv] { observed.commands[argv] = output }
+            case .target(let path):
+                askedTargets.insert(path)
+                if let state = targets[path] { observed.targets[path] = state } else { observed.unresolved.insert(path) }
             }
+        }
+        for path in targets.keys where !askedTargets.contains(path) {
+            XCTFail("the fixture has the target of \(path), which the module did not ask for (it asked: \(requests))", file: file, line: line)
         }
         for path in files.keys where !askedPaths.contains(path) {
             XCTFail("the fixture has \(path), which the module did not ask for (it asked: \(requests))", file: file, line: line)

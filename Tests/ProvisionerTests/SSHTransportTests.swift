@@ -65,8 +65,12 @@ final class SSHTransportTests: XCTestCase {
             requests.append(.file(path: path + ".missing", content: true))
         }
         symlink("f1", scratch.appendingPathComponent("l1").path)
+        symlink("gone", scratch.appendingPathComponent("dangling").path)
         requests.insert(.file(path: scratch.appendingPathComponent("l1").path, content: true), at: 3)
         requests.insert(.file(path: scratch.path, content: true), at: 5)
+        // Followed stats: through a link, of a dangling link, of a folder and of nothing.
+        requests += ["l1", "dangling", "f2", "nope/deeper"].map { .target(path: scratch.appendingPathComponent($0).path) }
+        requests.append(.target(path: scratch.path))
         let transport = try connect()
         let observed = try transport.observe(requests)
         XCTAssertEqual(transport.roundTrips, 1)
@@ -74,5 +78,9 @@ final class SSHTransportTests: XCTestCase {
         XCTAssertEqual(observed.files, local.files)
         XCTAssertEqual(observed.missing, local.missing)
         XCTAssertEqual(observed.missing.count, contents.count)
+        XCTAssertEqual(observed.targets, local.targets)
+        XCTAssertEqual(observed.unresolved, local.unresolved)
+        XCTAssertEqual(observed.target(scratch.appendingPathComponent("l1").path)?.kind, .file)
+        XCTAssertEqual(observed.unresolved.count, 2)
     }
 }

@@ -5,6 +5,9 @@ public enum Observation: Hashable, Sendable {
     case file(path: String, content: Bool)
     /// A read-only probe (`getent passwd x`, `systemctl is-enabled y`): exit status and output.
     case command([String])
+    /// `stat` of what a path leads to, links followed (no content); absent when that does not
+    /// resolve (missing, dangling or looping link, no permission).
+    case target(path: String)
 }
 
 public struct FileState: Hashable, Sendable {
@@ -53,6 +56,9 @@ public struct Observations: Sendable {
     /// Paths that were looked at and do not exist.
     public var missing: Set<String> = []
     public var commands: [[String]: CommandOutput] = [:]
+    /// Followed `stat`s; a path that was asked for and did not resolve is in `unresolved`.
+    public var targets: [String: FileState] = [:]
+    public var unresolved: Set<String> = []
 
     public init() {}
 
@@ -65,10 +71,19 @@ public struct Observations: Sendable {
 
     public func command(_ argv: [String]) -> CommandOutput? { commands[argv] }
 
+    /// What `path` leads to; nil when it does not resolve.
+    public func target(_ path: String) -> FileState? {
+        assert(targets[path] != nil || unresolved.contains(path), "the target of \(path) was not observed")
+        return targets[path]
+    }
+
     public mutating func merge(_ other: Observations) {
         files.merge(other.files) { $1 }
         missing.formUnion(other.missing)
         commands.merge(other.commands) { $1 }
         for path in other.files.keys { missing.remove(path) }
+        targets.merge(other.targets) { $1 }
+        unresolved.formUnion(other.unresolved)
+        for path in other.targets.keys { unresolved.remove(path) }
     }
 }

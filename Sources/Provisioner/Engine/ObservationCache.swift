@@ -30,6 +30,8 @@ struct ObservationCache {
                 if let state = known.files[path] { answer.files[path] = state } else { answer.missing.insert(path) }
             case .command(let argv):
                 answer.commands[argv] = known.commands[argv]
+            case .target(let path):
+                if let state = known.targets[path] { answer.targets[path] = state } else { answer.unresolved.insert(path) }
             }
         }
         return answer

@@ -27,6 +27,12 @@ public final class LocalTransport: Transport {
                 }
             case .command(let argv):
                 result.commands[argv] = try Subprocess.run(Command(argv))
+            case .target(let path):
+                if let state = try fileState(path, content: false, follow: true) {
+                    result.targets[path] = state
+                } else {
+                    result.unresolved.insert(path)
+                }
             }
         }
         return result
@@ -53,11 +59,16 @@ public final class LocalTransport: Transport {
         return ActionResult()
     }
 
-    func fileState(_ path: String, content: Bool) throws -> FileState? {
+    func fileState(_ path: String, content: Bool, follow: Bool = false) throws -> FileState? {
         var st = stat()
-        guard lstat(path, &st) == 0 else {
-            if errno == ENOENT || errno == ENOTDIR { return nil }
-            throw posixError("stat", path)
+        if follow {
+            // Like `stat -L`: anything that keeps the path from resolving means no target.
+            guard stat(path, &st) == 0 else { return nil }
+        } else {
+            guard lstat(path, &st) == 0 else {
+                if errno == ENOENT || errno == ENOTDIR { return nil }
+                throw posixError("stat", path)
+            }
         }
         let kind: FileState.Kind
         switch st.st_mode & S_IFMT {

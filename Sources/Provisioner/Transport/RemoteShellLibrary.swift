@@ -97,10 +97,15 @@ enum RemoteShellLibrary {
       esac
     }
     # Many paths with few processes (each costs milliseconds): one stat for all that exist,
-    # then one reply per path as pv_stat gives it, without content.
+    # then one reply per path as pv_stat gives it, without content. $1 is P (lstat) or L
+    # (links followed: whatever does not resolve is @M, as `stat -L` failing would say).
     pv_statall() {
-      pv_x=
-      pv_exist "$@" >"$pv_D/s" 2>"$pv_D/e" || { for pv_p do pv_stat "$pv_p" 0; done; return; }
+      pv_f=$1 pv_x= pv_so=; shift
+      [ "$pv_f" = L ] && pv_so=-L
+      if ! pv_exist "$@" >"$pv_D/s" 2>"$pv_D/e"; then
+        for pv_p do if [ "$pv_f" = L ]; then echo '@M'; else pv_stat "$pv_p" 0; fi; done
+        return
+      fi
       exec 3<"$pv_D/s"
       for pv_p do
         pv_c=${pv_x%"${pv_x#?}"}; pv_x=${pv_x#?}
@@ -108,7 +113,7 @@ enum RemoteShellLibrary {
           IFS= read -r pv_l <&3; IFS= read -r pv_u <&3; IFS= read -r pv_g <&3
           pv_k=; case $pv_l in a???' '*) pv_k=$(readlink -- "$pv_p" | base64 -w0) ;; esac
           printf '@F %s\n%s\n%s\n%s\n-\n' "$pv_l" "$pv_u" "$pv_g" "$pv_k"
-        elif [ "$pv_uid" = 0 ]; then
+        elif [ "$pv_uid" = 0 ] || [ "$pv_f" = L ]; then
           echo '@M'
         else
           # Not found by a user who may lack search permission: let stat say which.
@@ -120,9 +125,9 @@ enum RemoteShellLibrary {
     pv_exist() {
       for pv_p do
         shift
-        if [ -e "$pv_p" ] || [ -L "$pv_p" ]; then set -- "$@" "$pv_p"; pv_x=${pv_x}1; else pv_x=${pv_x}0; fi
+        if [ -e "$pv_p" ] || { [ "$pv_f" = P ] && [ -L "$pv_p" ]; }; then set -- "$@" "$pv_p"; pv_x=${pv_x}1; else pv_x=${pv_x}0; fi
       done
-      [ $# -eq 0 ] || LC_ALL=C stat -c '%f %u %g %s %Y %y
+      [ $# -eq 0 ] || LC_ALL=C stat $pv_so -c '%f %u %g %s %Y %y
     %U
     %G' -- "$@"
     }

@@ -12,9 +12,10 @@ struct RemoteShellScript {
         try call("pv_stat", [path, content ? "1" : "0"])
     }
 
-    /// lstat of each path, one reply each, without content (few processes on the host).
-    mutating func statAll(_ paths: [String]) throws {
-        try call("pv_statall", paths, replies: paths.count)
+    /// lstat of each path (stat through links with `follow`), one reply each, without content
+    /// (few processes on the host).
+    mutating func statAll(_ paths: [String], follow: Bool = false) throws {
+        try call("pv_statall", [follow ? "L" : "P"] + paths, replies: paths.count)
     }
 
     /// The bytes of those of `paths` that are regular files, concatenated, as one reply.

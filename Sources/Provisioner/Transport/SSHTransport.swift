@@ -42,8 +42,8 @@ public final class SSHTransport: Transport {
 
     public func observe(_ requests: [Observation]) throws -> Observations {
         // A path asked for with and without content is read once, with it.
-        var paths: [String] = [], withContent = Set<String>(), commands: [[String]] = []
-        var seenPaths = Set<String>(), seenCommands = Set<[String]>()
+        var paths: [String] = [], withContent = Set<String>(), commands: [[String]] = [], targets: [String] = []
+        var seenPaths = Set<String>(), seenCommands = Set<[String]>(), seenTargets = Set<String>()
         for request in requests {
             switch request {
             case .file(let path, let content):
@@ -51,14 +51,17 @@ public final class SSHTransport: Transport {
                 if content { withContent.insert(path) }
             case .command(let argv):
                 if seenCommands.insert(argv).inserted { commands.append(argv) }
+            case .target(let path):
+                if seenTargets.insert(path).inserted { targets.append(path) }
             }
         }
-        guard !paths.isEmpty || !commands.isEmpty else { return Observations() }
+        guard !paths.isEmpty || !commands.isEmpty || !targets.isEmpty else { return Observations() }
         // All paths in one stat, all contents in one read: a process on the host costs milliseconds.
         let contentPaths = paths.filter { withContent.contains($0) }
         var script = RemoteShellScript()
         if !paths.isEmpty { try script.statAll(paths) }
         if !contentPaths.isEmpty { try script.catAll(contentPaths) }
+        if !targets.isEmpty { try script.statAll(targets, follow: true) }
         try script.probes(commands)
         roundTrips += 1
         var replies = try session.exchange(script, timeout: observationTimeout)[...]
@@ -80,6 +83,13 @@ public final class SSHTransport: Transport {
                 // One unreadable file: read each alone, so the error names it.
                 try readOneByOne(contentPaths, into: &result)
             case let reply: throw mismatch(reply, for: "read \(contentPaths.count) files")
+            }
+        }
+        for path in targets {
+            switch replies.popFirst() {
+            case .file(let state)?: result.targets[path] = state
+            case .missing?: result.unresolved.insert(path)
+            case let reply: throw mismatch(reply, for: "stat -L \(path)")
             }
         }
         if !commands.isEmpty {
