@@ -211,9 +211,9 @@ final class ModuleLineInFileTests: XCTestCase {
     }
 
     func testPythonRegexSpellings() throws {
-        XCTAssertEqual(Modules.PythonRegex.translate("(?P<a>x)(?P=a)\\Z"), "(?<a>x)\\k<a>\\z")
-        XCTAssertEqual(Modules.PythonRegex.translate("^server {"), "^server \\{")
-        XCTAssertEqual(Modules.PythonRegex.translate("a{2,}b{,3}[{[]"), "a{2,}b{0,3}[{\\[]")
+        XCTAssertEqual(PythonRegexSyntax.translate("(?P<a>x)(?P=a)\\Z"), "(?<a>x)\\k<a>\\z")
+        XCTAssertEqual(PythonRegexSyntax.translate("^server {"), "^server \\{")
+        XCTAssertEqual(PythonRegexSyntax.translate("a{2,}b{,3}[{[]"), "a{2,}b{0,3}[{\\[]")
         XCTAssertNotNil(try Modules.PythonRegex("^\\s*location / {$", argument: "regexp").search("  location / {\n"))
     }
 }

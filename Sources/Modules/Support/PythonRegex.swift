@@ -2,7 +2,7 @@ import Foundation
 import Provisioner
 
 /// A regular expression written for Python's `re` (as playbooks are), run with
-/// NSRegularExpression: Python-only spellings are translated first.
+/// NSRegularExpression: Python-only spellings are translated first (`PythonRegexSyntax`).
 struct PythonRegex: @unchecked Sendable {
     // NSRegularExpression is immutable and documented thread-safe.
     let expression: NSRegularExpression
@@ -13,76 +13,11 @@ struct PythonRegex: @unchecked Sendable {
         do {
             // ICU refuses the empty pattern that Python accepts (it matches everywhere).
             // Only "\n" ends a line for `$` and `.`, as in Python.
-            expression = try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : PythonRegex.translate(pattern),
+            expression = try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : PythonRegexSyntax.translate(pattern),
                                                  options: [.useUnixLineSeparators])
         } catch {
             throw ModuleError("'\(pattern)' is not a valid regular expression", argument: argument)
         }
-    }
-
-    /// `(?P<name>` -> `(?<name>`, `(?P=name)` -> `\k<name>`, `\Z` -> `\z`, and braces
-    /// that are not a repetition count (Python reads them literally, ICU refuses them).
-    static func translate(_ pattern: String) -> String {
-        let chars = Array(pattern)
-        var out = ""
-        var i = 0
-        var inClass = false
-        while i < chars.count {
-            let c = chars[i]
-            if c == "\\", i + 1 < chars.count {
-                let next = chars[i + 1]
-                out += next == "Z" && !inClass ? "\\z" : "\\\(next)"
-                i += 2
-                continue
-            }
-            if inClass {
-                if c == "]" { inClass = false }
-                // "[" inside a class is literal in Python, a nested set in ICU.
-                if c == "[" { out.append("\\") }
-                out.append(c)
-                i += 1
-                continue
-            }
-            switch c {
-            case "[":
-                inClass = true
-                out.append(c)
-                // A leading "]" (or "^]") is a literal member, not the end.
-                if i + 1 < chars.count, chars[i + 1] == "^" { out.append("^"); i += 1 }
-                if i + 1 < chars.count, chars[i + 1] == "]" { out += "\\]"; i += 1 }
-            case "(" where chars[i...].starts(with: Array("(?P<")):
-                out += "(?<"
-                i += 3
-            case "(" where chars[i...].starts(with: Array("(?P=")):
-                if let close = chars[(i + 4)...].firstIndex(of: ")") {
-                    out += "\\k<" + String(chars[(i + 4)..<close]) + ">"
-                    i = close
-                } else {
-                    out.append(c)
-                }
-            case "{":
-                if let close = chars[i...].firstIndex(of: "}"), isRepetition(chars[(i + 1)..<close]) {
-                    // Python's "{,n}" means "{0,n}".
-                    let body = String(chars[(i + 1)..<close])
-                    out += "{" + (body.hasPrefix(",") ? "0" + body : body) + "}"
-                    i = close
-                } else {
-                    out += "\\{"
-                }
-            case "}":
-                out += "\\}"
-            default:
-                out.append(c)
-            }
-            i += 1
-        }
-        return out
-    }
-
-    static func isRepetition(_ body: ArraySlice<Character>) -> Bool {
-        let parts = body.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)
-        guard !body.isEmpty, parts.count <= 2, parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }) else { return false }
-        return parts.contains { !$0.isEmpty }
     }
 
     /// Python's `re.search`: the first match anywhere in `text`.

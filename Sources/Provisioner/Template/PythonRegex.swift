@@ -19,103 +19,12 @@ struct PythonRegex {
         if flags.ignoreCase { options.insert(.caseInsensitive) }
         if flags.multiline { options.insert(.anchorsMatchLines) }
         do {
-            let expression = try NSRegularExpression(pattern: translate(pattern), options: options)
+            let expression = try NSRegularExpression(pattern: PythonRegexSyntax.translate(pattern), options: options)
             cache.set(pattern, flags, expression)
             return PythonRegex(expression: expression)
         } catch {
             throw TemplateError("invalid regular expression \(Value.string(pattern).pythonRepr)")
         }
-    }
-
-    /// Rewrites Python-only syntax into ICU's.
-    static func translate(_ pattern: String) -> String {
-        let p = Array(pattern.unicodeScalars)
-        var out = String.UnicodeScalarView()
-        var i = 0
-        var inClass = false
-        func append(_ s: String) { out.append(contentsOf: s.unicodeScalars) }
-        while i < p.count {
-            let c = p[i]
-            if c == "\\", i + 1 < p.count {
-                let e = p[i + 1]
-                if !inClass, e == "Z" { append("\\z") } else { out.append(c); out.append(e) }
-                i += 2
-                continue
-            }
-            if inClass {
-                if c == "]" { inClass = false }
-                if c == "[" { out.append("\\") }
-                out.append(c)
-                i += 1
-                continue
-            }
-            switch c {
-            case "[":
-                inClass = true
-                out.append(c)
-                i += 1
-                // A `]` (or `^]`) right after the opening bracket is literal in Python.
-                if i < p.count, p[i] == "^" { out.append("^"); i += 1 }
-                if i < p.count, p[i] == "]" { append("\\]"); i += 1 }
-            case "(" where i + 2 < p.count && p[i + 1] == "?" && p[i + 2] == "P":
-                if i + 3 < p.count, p[i + 3] == "<" {
-                    append("(?<")
-                    i += 4
-                } else if i + 3 < p.count, p[i + 3] == "=", let close = p[(i + 4)...].firstIndex(of: ")") {
-                    append("\\k<" + String(String.UnicodeScalarView(p[(i + 4)..<close])) + ">")
-                    i = close + 1
-                } else {
-                    out.append(c)
-                    i += 1
-                }
-            case "(" where i + 1 < p.count && p[i + 1] == "?":
-                // Inline flags ICU lacks (a: ASCII, L: locale, u: unicode) are dropped.
-                var j = i + 2
-                var flags = String.UnicodeScalarView()
-                while j < p.count, "aiLmsux-".unicodeScalars.contains(p[j]) { flags.append(p[j]); j += 1 }
-                if !flags.isEmpty, j < p.count, p[j] == ")" || p[j] == ":" {
-                    let kept = String(flags).filter { !"aLu".contains($0) }
-                    if kept.isEmpty || kept == "-" {
-                        if p[j] == ")" { i = j + 1; continue }
-                        append("(?:")
-                    } else {
-                        append("(?" + kept + String(p[j]))
-                    }
-                    i = j + 1
-                } else {
-                    out.append(c)
-                    i += 1
-                }
-            case "{":
-                if let end = quantifierEnd(p, from: i) {
-                    out.append(contentsOf: p[i...end])
-                    i = end + 1
-                } else {
-                    append("\\{")
-                    i += 1
-                }
-            case "}":
-                append("\\}")
-                i += 1
-            default:
-                out.append(c)
-                i += 1
-            }
-        }
-        return String(out)
-    }
-
-    /// The index of the `}` closing a `{m}`, `{m,}`, `{,n}` or `{m,n}` quantifier at `start`.
-    private static func quantifierEnd(_ p: [Unicode.Scalar], from start: Int) -> Int? {
-        var j = start + 1
-        var digits = 0, comma = false
-        while j < p.count {
-            let c = p[j]
-            if c == "}" { return digits > 0 ? j : nil }
-            if c == ",", !comma { comma = true } else if c.isASCII, c.properties.numericType == .decimal { digits += 1 } else { return nil }
-            j += 1
-        }
-        return nil
     }
 
     // MARK: Matching
