@@ -84,7 +84,7 @@ extension Inventory {
         case .bool(let b): out += b ? "true" : "false"
         case .int(let n): out += String(n)
         case .float(let d): out += JSONWriter.pythonFloatText(d)
-        case .string(let s): writePythonString(s, to: &out)
+        case .string(let s): QuotedString.write(s, to: &out)
         case .list(let items):
             guard !items.isEmpty else { out += "[]"; return }
             out += "[\n"
@@ -99,36 +99,12 @@ extension Inventory {
             out += "{\n"
             for (n, entry) in dict.enumerated() {
                 out += inner
-                writePythonString(entry.key, to: &out)
+                QuotedString.write(entry.key, to: &out)
                 out += ": "
                 writePythonJSON(entry.value, indent: indent + 4, to: &out)
                 out += n + 1 < dict.count ? ",\n" : "\n"
             }
             out += closing + "}"
         }
-    }
-
-    /// A JSON string as Python writes it with `ensure_ascii=False`.
-    private static func writePythonString(_ s: String, to out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 }
