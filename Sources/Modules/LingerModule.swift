@@ -43,8 +43,7 @@ struct LingerModule: Module {
 
     /// Why lingering cannot be managed here; nil when it can (or facts were not gathered to say otherwise).
     func unavailable(_ context: ModuleContext) -> String? {
-        guard let manager = context.facts["service_mgr"]?.string, manager != "systemd" else { return nil }
-        return "systemd is not running here (PID 1 is \(manager)); lingering for \(user) needs systemd-logind"
+        context.systemdMissing("lingering for \(user) needs systemd-logind")
     }
 
     func observations(_ context: ModuleContext) -> [Observation] {

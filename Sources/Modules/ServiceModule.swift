@@ -83,8 +83,7 @@ struct ServiceModule: Module {
 
     /// Why systemd cannot be used here; nil when it can (or facts were not gathered to say otherwise).
     func unavailable(_ context: ModuleContext) -> String? {
-        guard let manager = context.facts["service_mgr"]?.string, manager != "systemd" else { return nil }
-        return "systemd is not running here (PID 1 is \(manager)); cannot manage \(unit ?? "units")"
+        context.systemdMissing("cannot manage \(unit ?? "units")")
     }
 
     func observations(_ context: ModuleContext) -> [Observation] {
