@@ -79,6 +79,14 @@ struct SubidModule: Module {
             if let start { return mine.count != 1 || mine.first?.start != start || mine.first?.count != count }
             return !mine.contains { $0.count >= count }
         }
+        guard !needing.isEmpty else {
+            // Nothing to write: report the range the user has.
+            if let file = files.first, let mine = ranges[file]?.entries.first(where: { $0.user == user && $0.count >= count }) {
+                result["start"] = .int(mine.start)
+                result["count"] = .int(mine.count)
+            }
+            return Plan(result: result)
+        }
         let chosen: Int
         if let start {
             for file in needing {
@@ -88,8 +96,6 @@ struct SubidModule: Module {
                 }
             }
             chosen = start
-        } else if needing.isEmpty {
-            chosen = 0
         } else {
             let others = needing.flatMap { ranges[$0]?.entries.filter { $0.user != user } ?? [] }
             let bounds = needing.map { limits.bounds(for: $0) }
@@ -110,13 +116,8 @@ struct SubidModule: Module {
             guard let current = ranges[file] else { continue }
             changes.append(write(file, before: current.text, after: current.removing(user).appending(user, chosen, count).text))
         }
-        if let file = files.first, let mine = (needing.isEmpty ? ranges[file]?.entries.first { $0.user == user && $0.count >= count } : nil) {
-            result["start"] = .int(mine.start)
-            result["count"] = .int(mine.count)
-        } else {
-            result["start"] = .int(chosen)
-            result["count"] = .int(count)
-        }
+        result["start"] = .int(chosen)
+        result["count"] = .int(count)
         return Plan(changes: changes, result: result)
     }
 

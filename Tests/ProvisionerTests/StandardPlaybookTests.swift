@@ -40,18 +40,17 @@ final class StandardPlaybookTests: XCTestCase {
 
         """)
         let quirks = TestSupport.packageRoot.appendingPathComponent("testhosts/standard").path
-        for folder in ["group_vars", "host_vars"] where !FileManager.default.fileExists(atPath: scratch.path + "/inventory/" + folder) {
+        for folder in ["group_vars", "host_vars"] {
             try FileManager.default.createSymbolicLink(atPath: scratch.path + "/inventory/" + folder,
                                                        withDestinationPath: quirks + "/" + folder)
         }
         return path
     }
 
-    func provision(_ scratch: Scratch, _ arguments: [String]) throws -> TestSupport.Result {
-        let playbooks = TestSupport.packageRoot.appendingPathComponent("playbooks").path
-        var arguments = arguments
-        arguments[1] = playbooks + "/" + arguments[1]
-        return try scratch.provision(arguments + ["-i", try inventory(in: scratch), "--json"])
+    /// `provision COMMAND PLAYBOOK --json` on a shipped playbook, with the inventory written in `scratch`.
+    func provision(_ scratch: Scratch, _ command: String, _ playbook: String, inventory: String) throws -> TestSupport.Result {
+        let path = TestSupport.packageRoot.appendingPathComponent("playbooks/" + playbook).path
+        return try scratch.provision([command, path, "-i", inventory, "--json"])
     }
 
     /// What a check must leave alone: installed packages, configuration, wrappers, accounts, linger.
@@ -80,7 +79,8 @@ final class StandardPlaybookTests: XCTestCase {
     func testMotokoConvergesAndMeetsTheQACriteria() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
-        let first = try provision(scratch, ["apply", "motoko.yml"])
+        let hosts = try inventory(in: scratch)
+        let first = try provision(scratch, "apply", "motoko.yml", inventory: hosts)
         XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
         XCTAssertGreaterThan(first.recap("changed"), 8, first.stdout)
         let nvidia = first.tasks.first { ($0["task"] as? String ?? "").contains("NVIDIA") }
@@ -106,7 +106,7 @@ final class StandardPlaybookTests: XCTestCase {
         let rootless = try runRootless(motoko, user: "alice")
         XCTAssertEqual(rootless.stdout, "rootless-ok\n", rootless.stderr)
 
-        let second = try provision(scratch, ["apply", "motoko.yml"])
+        let second = try provision(scratch, "apply", "motoko.yml", inventory: hosts)
         XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
         XCTAssertEqual(second.recap("changed"), 0, second.stdout)
     }
@@ -116,8 +116,9 @@ final class StandardPlaybookTests: XCTestCase {
     func testWorkstationCheckChangesNothingThenConverges() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
+        let hosts = try inventory(in: scratch)
         let before = try snapshot(workstation)
-        let check = try provision(scratch, ["check", "workstation.yml"])
+        let check = try provision(scratch, "check", "workstation.yml", inventory: hosts)
         XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
         XCTAssertEqual(try snapshot(workstation), before, "--check changed the host")
         let wouldChange = Set(check.tasks.filter { $0["status"] as? String == "changed" }.compactMap { $0["task"] as? String })
@@ -129,7 +130,7 @@ final class StandardPlaybookTests: XCTestCase {
             XCTAssertTrue(wouldChange.contains { $0.hasSuffix(task) }, "--check does not list '\(task)': \(wouldChange.sorted())")
         }
 
-        let first = try provision(scratch, ["apply", "workstation.yml"])
+        let first = try provision(scratch, "apply", "workstation.yml", inventory: hosts)
         XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
         // QA §8.2, each criterion on its own.
         XCTAssertTrue(try fleet.output(workstation, "podman --version").hasPrefix("podman version"), "podman installed")
@@ -143,7 +144,7 @@ final class StandardPlaybookTests: XCTestCase {
         XCTAssertEqual(run.stdout, "docker-ok\n", "docker run --rm works: " + run.stderr)
         XCTAssertTrue(try fleet.output(workstation, "podman info 2>/dev/null").contains("- quay.io"), "registries configured")
 
-        let second = try provision(scratch, ["apply", "workstation.yml"])
+        let second = try provision(scratch, "apply", "workstation.yml", inventory: hosts)
         XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
         XCTAssertEqual(second.recap("changed"), 0, second.stdout)
     }
