@@ -66,6 +66,11 @@ final class TemplateFilterTests: XCTestCase {
         assertRenders("{{ 'a\\nb' | regex_replace('\\Z', '!') }}", "a\\nb!")
         assertRenderFails("{{ 'a' | regex_replace('(', 'x') }}", "invalid regular expression")
         assertRenderFails("{{ 'a' | regex_replace('a', '\\2') }}", "invalid group reference 2")
+        // Octal escapes and unknown group names as Python reads them (values from ansible-core 2.19.14).
+        assertRenders("{{ 'a' | regex_replace('a', '\\101') }}", "A")
+        assertRenders("{{ 'a' | regex_replace('(a)', '[\\012]') }}", "[\n]")
+        assertRenders("{{ 'a' | regex_replace('(a)', '[\\0]') }}", "[\u{0}]")
+        assertRenderFails("{{ 'abc' | regex_replace('(b)', '\\g<x>') }}", "unknown group name 'x'")
         assertRenderFails("{{ 'aa' | regex_replace('a', 'b', mandatory_count=1) }}", "should match 1 times, but matches 2 times")
         assertRenders("{{ 'ver 1.2.3' | regex_search('(\\d+)\\.(\\d+)', '\\1', '\\2') }}", ["1", "2"])
         assertRenders("{{ 'abc' | regex_search('x') }}", nil)

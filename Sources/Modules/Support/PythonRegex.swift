@@ -43,74 +43,30 @@ struct PythonRegex: @unchecked Sendable {
 
         var groupCount: Int { result.numberOfRanges - 1 }
 
-        /// Python's `Match.expand`: `\1`, `\g<1>`, `\g<name>`, and the escapes `\n`, `\t` & co.
+        /// Python's `Match.expand` (`PythonRegexSyntax.replacement` reads the template).
         func expand(_ template: String, argument: String) throws -> String {
-            let chars = Array(template)
-            var out = ""
-            var i = 0
-            func reference(_ index: Int) throws -> String {
-                guard index <= groupCount, let value = group(index) else {
+            let parts: [PythonReplacementPart]
+            do {
+                parts = try PythonRegexSyntax.replacement(template, groupCount: groupCount, hasGroup: nameExists)
+            } catch let error as PythonReplacementError {
+                switch error {
+                case .invalidGroup(let index):
                     throw ModuleError("invalid group reference \(index) in '\(template)'", argument: argument)
-                }
-                return value
-            }
-            while i < chars.count {
-                let c = chars[i]
-                guard c == "\\", i + 1 < chars.count else {
-                    out.append(c)
-                    i += 1
-                    continue
-                }
-                let next = chars[i + 1]
-                i += 2
-                switch next {
-                case "g":
-                    guard i < chars.count, chars[i] == "<", let close = chars[i...].firstIndex(of: ">") else {
-                        throw ModuleError("missing group name after \\g in '\(template)'", argument: argument)
-                    }
-                    let name = String(chars[(i + 1)..<close])
-                    if let index = Int(name) {
-                        out += try reference(index)
-                    } else if nameExists(name) {
-                        out += group(named: name) ?? ""
-                    } else {
-                        throw ModuleError("unknown group name '\(name)' in '\(template)'", argument: argument)
-                    }
-                    i = close + 1
-                case "0":
-                    // "\0" starts an octal escape of up to three digits.
-                    var digits = "0"
-                    while digits.count < 3, i < chars.count, ("0"..."7").contains(chars[i]) { digits.append(chars[i]); i += 1 }
-                    out.append(Character(Unicode.Scalar(UInt8(digits, radix: 8) ?? 0)))
-                case "1"..."9":
-                    var digits = String(next)
-                    if i < chars.count, chars[i].isASCIIDigit {
-                        // Three octal digits are a character; otherwise one or two digits are a group.
-                        if i + 1 < chars.count, ("0"..."7").contains(next), ("0"..."7").contains(chars[i]), ("0"..."7").contains(chars[i + 1]),
-                           let value = UInt8(String([next, chars[i], chars[i + 1]]), radix: 8) {
-                            out.append(Character(Unicode.Scalar(value)))
-                            i += 2
-                            continue
-                        }
-                        digits.append(chars[i])
-                        i += 1
-                    }
-                    out += try reference(Int(digits) ?? 0)
-                case "n": out += "\n"
-                case "t": out += "\t"
-                case "r": out += "\r"
-                case "a": out += "\u{07}"
-                case "b": out += "\u{08}"
-                case "f": out += "\u{0C}"
-                case "v": out += "\u{0B}"
-                case "\\": out += "\\"
-                case let letter where letter.isASCII && letter.isLetter:
+                case .missingGroupName:
+                    throw ModuleError("missing group name after \\g in '\(template)'", argument: argument)
+                case .unknownGroupName(let name):
+                    throw ModuleError("unknown group name '\(name)' in '\(template)'", argument: argument)
+                case .badEscape(let letter):
                     throw ModuleError("bad escape \\\(letter) in '\(template)'", argument: argument)
-                default:
-                    out += "\\\(next)"
                 }
             }
-            return out
+            return parts.map { part in
+                switch part {
+                case .literal(let text): return text
+                case .group(let index): return group(index) ?? ""
+                case .named(let name): return group(named: name) ?? ""
+                }
+            }.joined()
         }
 
         /// Whether the pattern declares a group of that name (asked first: a group that

@@ -68,7 +68,3 @@ enum Timestamp: Equatable, Sendable {
         return "\(String(repeating: "0", count: max(0, 4 - y.count)))\(y)-\(two(month))-\(two(day)) \(two(hour)):\(two(minute)):\(two(second))"
     }
 }
-
-extension Character {
-    var isASCIIDigit: Bool { isASCII && isNumber }
-}

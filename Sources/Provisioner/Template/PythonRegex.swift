@@ -63,7 +63,7 @@ struct PythonRegex {
 
     /// `re.subn(replacement, text, count)` with a Python replacement template.
     func substitute(_ replacement: String, in text: String, count: Int = 0) throws -> (text: String, count: Int) {
-        let template = try Self.parseReplacement(replacement, groups: expression.numberOfCaptureGroups)
+        let template = try replacementParts(replacement)
         let units = Array(text.utf16)
         var out: [UInt16] = []
         out.reserveCapacity(units.count)
@@ -88,74 +88,22 @@ struct PythonRegex {
         return (String(decoding: out, as: UTF16.self), done)
     }
 
-    enum ReplacementPart {
-        case literal(String)
-        case group(Int)
-        case named(String)
-    }
-
-    /// Python's replacement template syntax: `\1`, `\g<1>`, `\g<name>`, `\n`; other escapes of letters are errors.
-    static func parseReplacement(_ replacement: String, groups: Int) throws -> [ReplacementPart] {
-        var parts: [ReplacementPart] = []
-        var literal = String.UnicodeScalarView()
-        let r = Array(replacement.unicodeScalars)
-        var i = 0
-        func flush() {
-            if !literal.isEmpty { parts.append(.literal(String(literal))) }
-            literal = String.UnicodeScalarView()
-        }
-        func reference(_ n: Int) throws {
-            guard n <= groups else { throw TemplateError("invalid group reference \(n) at position \(i)") }
-            flush()
-            parts.append(.group(n))
-        }
-        while i < r.count {
-            let c = r[i]
-            guard c == "\\", i + 1 < r.count else { literal.append(c); i += 1; continue }
-            let e = r[i + 1]
-            if e.isASCII, e.properties.numericType == .decimal {
-                if e == "0" {
-                    literal.append("\u{0}")
-                    i += 2
-                    continue
-                }
-                var n = Int(e.value - 48)
-                i += 2
-                if i < r.count, r[i].isASCII, r[i].properties.numericType == .decimal {
-                    n = n * 10 + Int(r[i].value - 48)
-                    i += 1
-                }
-                try reference(n)
-                continue
+    /// The parsed replacement, its errors worded as the template filters report them.
+    func replacementParts(_ replacement: String) throws -> [PythonReplacementPart] {
+        let pattern = expression.pattern
+        let quoted = Value.string(replacement).pythonRepr
+        do {
+            return try PythonRegexSyntax.replacement(replacement, groupCount: expression.numberOfCaptureGroups) {
+                pattern.contains("(?<\($0)>")
             }
-            switch e {
-            case "g":
-                guard i + 2 < r.count, r[i + 2] == "<", let close = r[(i + 3)...].firstIndex(of: ">") else {
-                    throw TemplateError("missing group name in replacement \(Value.string(replacement).pythonRepr)")
-                }
-                let name = String(String.UnicodeScalarView(r[(i + 3)..<close]))
-                if let n = Int(name) { try reference(n) } else { flush(); parts.append(.named(name)) }
-                i = close + 1
-                continue
-            case "n": literal.append("\n")
-            case "t": literal.append("\t")
-            case "r": literal.append("\r")
-            case "f": literal.append("\u{0C}")
-            case "v": literal.append("\u{0B}")
-            case "a": literal.append("\u{07}")
-            case "b": literal.append("\u{08}")
-            case "\\": literal.append("\\")
-            default:
-                if e.isASCII, e.properties.isAlphabetic {
-                    throw TemplateError("bad escape \\\(e) in replacement \(Value.string(replacement).pythonRepr)")
-                }
-                literal.append(c)
-                literal.append(e)
+        } catch let error as PythonReplacementError {
+            switch error {
+            case .invalidGroup(let n): throw TemplateError("invalid group reference \(n) in replacement \(quoted)")
+            case .missingGroupName: throw TemplateError("missing group name in replacement \(quoted)")
+            case .unknownGroupName(let name): throw TemplateError("unknown group name '\(name)' in replacement \(quoted)")
+            case .badEscape(let e): throw TemplateError("bad escape \\\(e) in replacement \(quoted)")
             }
-            i += 2
         }
-        flush()
-        return parts
     }
 
     /// Python's `re.escape` (3.7+): only regex metacharacters and whitespace are escaped.

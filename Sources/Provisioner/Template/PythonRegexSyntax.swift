@@ -97,3 +97,99 @@ public enum PythonRegexSyntax {
         return nil
     }
 }
+
+/// One piece of a Python replacement template (`re.sub`'s repl, `Match.expand`'s template).
+public enum PythonReplacementPart: Equatable, Sendable {
+    case literal(String)
+    case group(Int)
+    case named(String)
+}
+
+/// Why a replacement template cannot be used; callers word it for their users.
+public enum PythonReplacementError: Error, Equatable {
+    case invalidGroup(Int)
+    case missingGroupName
+    case unknownGroupName(String)
+    case badEscape(Character)
+}
+
+extension PythonRegexSyntax {
+    /// Python's replacement template syntax: `\1`…`\99`, `\g<1>`, `\g<name>`, octal escapes
+    /// (`\0`, `\0nn`, three octal digits), `\n \t \r \a \b \f \v \\`; other escaped letters
+    /// are errors, other escaped characters stay as written (checked against ansible-core).
+    public static func replacement(_ template: String, groupCount: Int,
+                                   hasGroup: (String) -> Bool) throws -> [PythonReplacementPart] {
+        let chars = Array(template)
+        var parts: [PythonReplacementPart] = []
+        var literal = ""
+        var i = 0
+        func reference(_ part: PythonReplacementPart) {
+            if !literal.isEmpty { parts.append(.literal(literal)) }
+            literal = ""
+            parts.append(part)
+        }
+        func group(_ index: Int) throws {
+            guard index <= groupCount else { throw PythonReplacementError.invalidGroup(index) }
+            reference(.group(index))
+        }
+        func isOctal(_ c: Character) -> Bool { ("0"..."7").contains(c) }
+        while i < chars.count {
+            let c = chars[i]
+            guard c == "\\", i + 1 < chars.count else {
+                literal.append(c)
+                i += 1
+                continue
+            }
+            let next = chars[i + 1]
+            i += 2
+            switch next {
+            case "g":
+                guard i < chars.count, chars[i] == "<", let close = chars[i...].firstIndex(of: ">") else {
+                    throw PythonReplacementError.missingGroupName
+                }
+                let name = String(chars[(i + 1)..<close])
+                if let index = Int(name) {
+                    try group(index)
+                } else if hasGroup(name) {
+                    reference(.named(name))
+                } else {
+                    throw PythonReplacementError.unknownGroupName(name)
+                }
+                i = close + 1
+            case "0":
+                // "\0" starts an octal escape of up to three digits.
+                var digits = "0"
+                while digits.count < 3, i < chars.count, isOctal(chars[i]) { digits.append(chars[i]); i += 1 }
+                literal.append(Character(Unicode.Scalar(UInt8(digits, radix: 8) ?? 0)))
+            case "1"..."9":
+                var digits = String(next)
+                if i < chars.count, chars[i].isASCIIDigit {
+                    // Three octal digits are a character; otherwise one or two digits are a group.
+                    if i + 1 < chars.count, isOctal(next), isOctal(chars[i]), isOctal(chars[i + 1]),
+                       let value = UInt8(String([next, chars[i], chars[i + 1]]), radix: 8) {
+                        literal.append(Character(Unicode.Scalar(value)))
+                        i += 2
+                        continue
+                    }
+                    digits.append(chars[i])
+                    i += 1
+                }
+                try group(Int(digits) ?? 0)
+            case "n": literal += "\n"
+            case "t": literal += "\t"
+            case "r": literal += "\r"
+            case "a": literal += "\u{07}"
+            case "b": literal += "\u{08}"
+            case "f": literal += "\u{0C}"
+            case "v": literal += "\u{0B}"
+            case "\\": literal += "\\"
+            case let letter where letter.isASCII && letter.isLetter:
+                throw PythonReplacementError.badEscape(letter)
+            default:
+                literal += "\\\(next)"
+            }
+        }
+        if !literal.isEmpty { parts.append(.literal(literal)) }
+        return parts
+    }
+}
