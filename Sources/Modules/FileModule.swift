@@ -392,10 +392,3 @@ struct FileModule: Module {
     }
 }
 
-extension Observation {
-    /// The argv of a command observation (empty for file observations).
-    var argv: [String] {
-        if case .command(let argv) = self { return argv }
-        return []
-    }
-}

@@ -99,7 +99,7 @@ public enum ProvisionCommand {
             throw UsageError(message: "facts of remote hosts need the ssh transport; use 'provision facts --local'")
         }
         let observed = try LocalTransport().observe([Facts.observation])
-        guard let output = observed.command(Facts.observation.commandArgv), output.status == 0 else {
+        guard let output = observed.command(Facts.observation.argv), output.status == 0 else {
             throw UsageError(message: "gathering facts failed")
         }
         print(Value.dict(Facts.parse(output.stdout)).json)

@@ -84,7 +84,7 @@ final class HostRun {
     func prepare() throws {
         if play.gatherFacts {
             let observed = try transport(try become(nil)).observe([Facts.observation])
-            guard let output = observed.command(Facts.observation.commandArgv), output.status == 0 else {
+            guard let output = observed.command(Facts.observation.argv), output.status == 0 else {
                 throw TransportError("gathering facts failed on \(host)")
             }
             facts = Facts.parse(output.stdout)
@@ -516,13 +516,6 @@ final class HostRun {
         default:
             return "\(task.common.location): \(error)"
         }
-    }
-}
-
-extension Observation {
-    var commandArgv: [String] {
-        if case .command(let argv) = self { return argv }
-        return []
     }
 }
 

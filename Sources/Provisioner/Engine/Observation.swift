@@ -10,6 +10,14 @@ public enum Observation: Hashable, Sendable {
     case target(path: String)
 }
 
+extension Observation {
+    /// The argv of a command observation (empty for the others), to look its answer up.
+    public var argv: [String] {
+        if case .command(let argv) = self { return argv }
+        return []
+    }
+}
+
 public struct FileState: Hashable, Sendable {
     public enum Kind: String, Sendable { case file, directory, link, other }
 
