@@ -14,6 +14,9 @@ struct Scratch {
 
     var path: String { root.path }
 
+    /// The full path of `relative` in the folder.
+    func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
     @discardableResult
     func write(_ relative: String, _ text: String) throws -> String {
         let url = root.appendingPathComponent(relative)

@@ -145,7 +145,7 @@ final class InventoryErrorTests: XCTestCase {
     }
 
     func testInvalidUTF8() {
-        let scratch = try? InventoryScratch()
+        let scratch = try? Scratch()
         defer { scratch?.remove() }
         guard let scratch else { return XCTFail("no scratch directory") }
         let url = scratch.root.appendingPathComponent("hosts.ini")
@@ -154,7 +154,7 @@ final class InventoryErrorTests: XCTestCase {
     }
 
     func testBadVarsFiles() throws {
-        let scratch = try InventoryScratch()
+        let scratch = try Scratch()
         defer { scratch.remove() }
         let hosts = try scratch.write("hosts.ini", "[web]\nw1\n")
         try scratch.write("group_vars/web.yml", "- a\n- b\n")

@@ -41,7 +41,7 @@ final class InventoryListingTests: XCTestCase {
     }
 
     func testListOfNestedGroupsAndVarsFiles() throws {
-        let scratch = try InventoryScratch()
+        let scratch = try Scratch()
         defer { scratch.remove() }
         try scratch.write("inv/hosts.ini", InventoryPatternTests.text)
         try scratch.write("inv/group_vars/web.yml", "tier: front\n")

@@ -108,7 +108,7 @@ final class InventoryPatternTests: XCTestCase {
         XCTAssertEqual(try hosts("all", limit: "web"), ["web1", "web2", "web10"])
         XCTAssertEqual(try hosts("web", limit: "!web2"), ["web1", "web10"])
         XCTAssertEqual(try hosts("prod", limit: "staging,loner"), ["web1", "db1"])
-        let scratch = try InventoryScratch()
+        let scratch = try Scratch()
         defer { scratch.remove() }
         let file = try scratch.write("retry", "web10\ndb1\n")
         XCTAssertEqual(try hosts("all", limit: "@" + file), ["db1", "web10"])

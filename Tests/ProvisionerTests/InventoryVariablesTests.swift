@@ -2,9 +2,9 @@ import XCTest
 @testable import Provisioner
 
 final class InventoryVariablesTests: XCTestCase {
-    private var scratch: InventoryScratch!
+    private var scratch: Scratch!
 
-    override func setUpWithError() throws { scratch = try InventoryScratch() }
+    override func setUpWithError() throws { scratch = try Scratch() }
     override func tearDown() { scratch.remove() }
 
     /// Ansible's order, low to high, for host `h` in group `child` (a child of `parent`).

@@ -163,7 +163,7 @@ final class InventoryYAMLTests: XCTestCase {
     }
 
     func testSeveralSourcesMerge() throws {
-        let scratch = try InventoryScratch()
+        let scratch = try Scratch()
         defer { scratch.remove() }
         let first = try scratch.write("a.yml", "all:\n  children:\n    web:\n      hosts:\n        w1:\n          x: 1\n")
         let second = try scratch.write("b.ini", "[web]\nw1 x=2\nw2\n[web:vars]\ny=3\n")
