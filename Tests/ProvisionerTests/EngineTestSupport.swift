@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-/// A scratch folder with a playbook in it, and the real `provision` run on it.
+/// A scratch folder for a test's files (playbooks, inventories), and the real `provision` run in it.
 struct Scratch {
     let root: URL
 
