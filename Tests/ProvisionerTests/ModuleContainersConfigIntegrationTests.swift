@@ -44,7 +44,9 @@ final class ModuleContainersConfigIntegrationTests: XCTestCase {
                 "engine.runtimes": ["provision-runtime": ["/nonexistent/runtime", .string(runtime)]],
                 // systemd is not PID 1 in CI containers: without explicit ulimits podman asks it.
                 "containers": ["default_ulimits": ["nofile=1024:1024", "nproc=1024:1024"]],
-                "network": ["default_subnet": "10.90.0.0/16"],
+                // An empty network folder of its own: podman then makes its default network from
+                // default_subnet under either backend (apt's CNI conflist keeps 10.88.0.0/16 otherwise).
+                "network": ["default_subnet": "10.90.0.0/16", "network_config_dir": .string(at("networks"))],
             ],
         ], transport)
         XCTAssertEqual(containers.summaries.first, "create directory \(at("conf"))")
