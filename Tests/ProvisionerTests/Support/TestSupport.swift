@@ -6,7 +6,7 @@ import XCTest
 enum TestSupport {
     /// The package root, found from this file's path so tests run from any directory.
     static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `../shared/conformance`, or a skip with a clear reason when it is absent.
     static func conformanceFolder() throws -> URL {

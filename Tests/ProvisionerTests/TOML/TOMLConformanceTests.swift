@@ -45,9 +45,7 @@ final class TOMLConformanceTests: XCTestCase {
 /// Finds toml-test's cases beside the project checkout, by this file's path.
 enum TOMLSuite {
     static func cases(_ kind: String) throws -> [URL] {
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let conformance = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance")
+        let conformance = TestSupport.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance")
         guard FileManager.default.fileExists(atPath: conformance.path) else {
             throw XCTSkip("toml-test suite not found: \(conformance.path) does not exist "
                 + "(it sits beside the project checkout, at ../shared/conformance)")
