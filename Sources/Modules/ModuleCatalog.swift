@@ -21,5 +21,12 @@ public enum ModuleCatalog {
         SubidModule.self,
         SysctlModule.self,
         NvidiaCDIModule.self,
+    ] + builtins
+
+    /// Ansible builtins real playbooks reach for (issue 9 §3).
+    static let builtins: [any Module.Type] = [
+        GetURLModule.self,
+        WaitForModule.self,
+        URIModule.self,
     ]
 }

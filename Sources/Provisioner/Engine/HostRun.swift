@@ -283,7 +283,7 @@ final class HostRun {
             result["msg"] = .string(failure)
             return ItemOutcome(status: .failed, message: failure, result: result)
         }
-        if let reason = plan.skipReason, plan.changes.isEmpty {
+        if let reason = plan.skipReason, plan.changes.isEmpty, plan.steps.isEmpty {
             result["changed"] = false
             result["skipped"] = true
             result["msg"] = .string(reason)
@@ -293,7 +293,9 @@ final class HostRun {
         outcome.changes = plan.changes.map(\.summary)
         outcome.diffs = plan.changes.compactMap(\.diff)
         outcome.result["changed"] = .bool(plan.isChanged)
-        guard plan.isChanged, !checkMode else { return outcome }
+        try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome)
+        absorbFacts(outcome.result["ansible_facts"])
+        guard plan.isChanged, !checkMode, outcome.status != .failed else { return outcome }
         invalidateObservations()
         let transport = try transport(runAs)
         for action in plan.changes.flatMap(\.actions) {

@@ -15,6 +15,9 @@ public protocol Module: Sendable {
     static var freeFormArgument: String? { get }
     /// False for modules whose effect cannot be predicted (`command`): check mode skips them.
     static var supportsCheckMode: Bool { get }
+    /// True for modules whose result holds `ansible_facts` (`getent`): the names they define are
+    /// known only at run time.
+    static var returnsFacts: Bool { get }
 
     /// Builds the module from arguments already checked against `arguments`;
     /// throws `ModuleError` for combinations the declaration cannot express.
@@ -34,6 +37,7 @@ extension Module {
     public static var aliases: [String] { [] }
     public static var freeFormArgument: String? { nil }
     public static var supportsCheckMode: Bool { true }
+    public static var returnsFacts: Bool { false }
     public var controllerFiles: [(path: String, kind: ControllerFileKind)] { [] }
 }
 
