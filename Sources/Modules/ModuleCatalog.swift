@@ -34,5 +34,6 @@ public enum ModuleCatalog {
         GetentModule.self,
         PackageFactsModule.self,
         ServiceFactsModule.self,
+        UnarchiveModule.self,
     ]
 }
