@@ -35,5 +35,6 @@ public enum ModuleCatalog {
         PackageFactsModule.self,
         ServiceFactsModule.self,
         UnarchiveModule.self,
+        GitModule.self,
     ]
 }
