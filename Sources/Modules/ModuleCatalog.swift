@@ -28,5 +28,13 @@ public enum ModuleCatalog {
         GetURLModule.self,
         WaitForModule.self,
         URIModule.self,
+        StatModule.self,
+        FindModule.self,
+        SlurpModule.self,
+        GetentModule.self,
+        PackageFactsModule.self,
+        ServiceFactsModule.self,
+        UnarchiveModule.self,
+        GitModule.self,
     ]
 }
