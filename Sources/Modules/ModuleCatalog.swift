@@ -21,5 +21,9 @@ public enum ModuleCatalog {
         SubidModule.self,
         SysctlModule.self,
         NvidiaCDIModule.self,
+        // Services (Podman/): units, containers, images.
+        QuadletModule.self,
+        ContainerModule.self,
+        ImageModule.self,
     ]
 }

@@ -33,9 +33,13 @@ public struct Plan: Sendable {
     public var skipReason: String?
     /// Set when the module found the host in a state it must not touch; the task fails with this.
     public var failure: String?
+    /// systemd work the engine does for this plan after its changes, batched with other tasks' (ServiceRestarts).
+    public var units: [UnitRequest]
 
-    public init(changes: [Change] = [], result: ValueDict = ValueDict(), skipReason: String? = nil, failure: String? = nil) {
+    public init(changes: [Change] = [], result: ValueDict = ValueDict(), skipReason: String? = nil, failure: String? = nil,
+                units: [UnitRequest] = []) {
         self.changes = changes
+        self.units = units
         self.result = result
         self.skipReason = skipReason
         self.failure = failure

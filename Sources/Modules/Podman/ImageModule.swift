@@ -1,0 +1,205 @@
+import Provisioner
+
+/// An image reference as podman reads it: `[registry/]path[:tag][@sha256:digest]`.
+enum ImageReference {
+    /// A reference must say which image it means: a tag or a digest (an untagged name means whatever
+    /// `latest` is today).
+    static func checkPinned(_ reference: String, argument: String) throws {
+        if reference.contains(where: { $0.isWhitespace }) || reference.isEmpty {
+            throw ModuleError("'\(reference)' is not an image reference", argument: argument)
+        }
+        if let at = reference.range(of: "@") {
+            let digest = reference[at.upperBound...]
+            guard digest.hasPrefix("sha256:"), digest.count == 71, digest.dropFirst(7).allSatisfy(\.isHexDigit) else {
+                throw ModuleError("'\(reference)': a digest is @sha256: and 64 hex digits", argument: argument)
+            }
+            return
+        }
+        let last = reference.split(separator: "/").last ?? ""
+        guard last.contains(":") else {
+            throw ModuleError("'\(reference)' is not pinned: name a tag (\(reference):1.2.3) or a digest (@sha256:…)", argument: argument)
+        }
+    }
+
+    /// The repository part (no tag, no digest), as RepoDigests write it.
+    static func repository(_ reference: String) -> String {
+        var text = reference.split(separator: "@").first.map(String.init) ?? reference
+        if let colon = text.lastIndex(of: ":"), !text[colon...].contains("/") { text = String(text[..<colon]) }
+        return text
+    }
+}
+
+/// A container image present (pulled from a pinned reference, or loaded from a `podman save` archive for
+/// hosts that cannot reach a registry) or absent, in root's or a user's storage. With `pull: always` the
+/// registry is asked for the tag's digest, and a tag that moved is pulled and reported.
+struct ImageModule: Module {
+    static let name = "image"
+    static let aliases = ["podman_image"]
+    static let summary = "A container image: pulled by pinned tag or digest, loaded from an archive, or removed"
+    static let defersUnitRestarts = true
+    static let arguments: [ArgumentSpec] = [
+        ArgumentSpec("name", .string, required: true, doc: "the image: a pinned tag (registry/name:1.2) or a digest (name@sha256:…)"),
+        ArgumentSpec("state", .string, default: "present", choices: ["present", "absent"], doc: "present or removed"),
+        ArgumentSpec("archive", .path, doc: "a `podman save` archive (on the controller, copied; on the host with remote_src) loaded when the image is missing"),
+        ArgumentSpec("remote_src", .bool, default: false, doc: "the archive is on the host already"),
+        ArgumentSpec("pull", .string, default: "missing", choices: ["missing", "always", "never"],
+                     doc: "missing: pull when absent; always: ask the registry, pull when the tag moved; never: fail when absent"),
+        ArgumentSpec("validate_certs", .bool, default: true, aliases: ["tls_verify"], doc: "verify the registry's TLS certificate (false: plain http too)"),
+    ] + PodmanScope.specs
+
+    let reference: String
+    let present: Bool
+    let archive: String?
+    let remoteSource: Bool
+    let pull: String
+    let verify: Bool
+    let scope: PodmanScope
+
+    init(_ arguments: ModuleArguments) throws {
+        reference = arguments.string("name") ?? ""
+        present = arguments.string("state") != "absent"
+        archive = arguments.string("archive")
+        remoteSource = arguments.bool("remote_src")
+        pull = arguments.string("pull") ?? "missing"
+        verify = arguments.bool("validate_certs")
+        scope = try PodmanScope(arguments)
+        if present { try ImageReference.checkPinned(reference, argument: "name") }
+        if archive != nil && pull == "always" {
+            throw ModuleError("archive and pull: always exclude each other (an archive is loaded only when the image is missing)", argument: "pull")
+        }
+        if remoteSource && archive == nil { throw ModuleError("remote_src: true needs archive", argument: "remote_src") }
+        if let archive, remoteSource, !archive.hasPrefix("/") {
+            throw ModuleError("archive must be an absolute path on the host with remote_src: true", argument: "archive")
+        }
+    }
+
+    var controllerFiles: [(path: String, kind: ControllerFileKind)] {
+        guard present, let archive, !remoteSource else { return [] }
+        return [(archive, .file)]
+    }
+
+    // MARK: Observations
+
+    /// The local image's id and repo digests; with `pull: always` the registry's digest for the reference.
+    /// Arguments: REF ASK TLS RUNNER...
+    static let probeScript = #"""
+    ref=$1 ask=$2 tls=$3; shift 3
+    if out=$("$@" podman image inspect --format '{{.Id}} {{join .RepoDigests ","}}' -- "$ref" 2>/dev/null); then
+      echo "local $out"
+    fi
+    [ "$ask" = 1 ] || exit 0
+    if ! command -v skopeo >/dev/null; then echo "remote!"; exit 0; fi
+    if digest=$("$@" skopeo inspect --no-tags --tls-verify="$tls" --format '{{.Digest}}' "docker://$ref" 2>/tmp/.provision-skopeo.$$); then
+      echo "remote $digest"
+    else
+      echo "remote! $(base64 -w0 < /tmp/.provision-skopeo.$$)"
+    fi
+    rm -f /tmp/.provision-skopeo.$$
+    exit 0
+    """#
+
+    var probe: [String] {
+        ["/bin/sh", "-c", ImageModule.probeScript, "image", reference, present && pull == "always" ? "1" : "0",
+         verify ? "true" : "false"] + scope.runner
+    }
+
+    func observations(_ context: ModuleContext) -> [Observation] { [.command(probe)] }
+
+    struct State: Equatable {
+        var id: String?
+        var digests: [String] = []
+        /// The registry's digest for the reference (pull: always).
+        var remote: String?
+        /// Why the registry could not be asked; "" when skopeo is missing.
+        var remoteError: String?
+    }
+
+    static func parse(_ output: CommandOutput?) -> State? {
+        guard let output, output.status == 0 else { return nil }
+        var state = State()
+        for line in output.stdout.split(separator: "\n") {
+            let fields = line.split(separator: " ", maxSplits: 2).map(String.init)
+            switch fields.first {
+            case "local"?:
+                state.id = fields.count > 1 ? fields[1] : nil
+                state.digests = fields.count > 2 ? fields[2].split(separator: ",").map(String.init) : []
+            case "remote"?: state.remote = fields.count > 1 ? fields[1] : nil
+            case "remote!"?:
+                state.remoteError = fields.count > 1 ? String(decoding: QuadletProbe.decode(fields[1]), as: UTF8.self).trimmingTrailingNewlines : ""
+            default: break
+            }
+        }
+        return state
+    }
+
+    // MARK: Plan
+
+    func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
+        guard let state = ImageModule.parse(observed.command(probe)) else {
+            return .failed("could not inspect \(scope.owner) images: \(observed.command(probe)?.stderr ?? "no answer")")
+        }
+        var result = ValueDict([("name", .string(reference)), ("state", .string(present ? "present" : "absent"))])
+        if let id = state.id { result["id"] = .string(id) }
+        guard present else {
+            guard state.id != nil else { return Plan(result: result) }
+            return Plan(changes: [Change("remove image \(reference)", diff: diff(state.id, nil), actions: [.run(scope.podmanCommand(["rmi", reference]))])],
+                        result: result)
+        }
+        if state.id != nil {
+            guard pull == "always" else { return Plan(result: result) }
+            if let error = state.remoteError {
+                return .failed(error.isEmpty ? "pull: always needs skopeo on the host to ask the registry for \(reference)'s digest (install skopeo)"
+                                             : "cannot ask the registry for \(reference): \(error)")
+            }
+            guard let remote = state.remote else { return .failed("the registry gave no digest for \(reference)") }
+            let repository = ImageReference.repository(reference)
+            if state.digests.contains(where: { $0.hasSuffix("@" + remote) && $0.hasPrefix(repository) }) { return Plan(result: result) }
+            let before = state.digests.first { $0.hasPrefix(repository + "@") }.map { String($0.split(separator: "@").last ?? "") } ?? "unknown"
+            result["moved"] = true
+            result["previous_id"] = .string(state.id ?? "")
+            result["digest"] = .string(remote)
+            return Plan(changes: [Change("pull \(reference): the tag moved (here \(before), the registry has \(remote))",
+                                         diff: TextDiff(label: "image \(reference)", before: "digest: \(before)\n", after: "digest: \(remote)\n"),
+                                         actions: [.run(pullCommand)])], result: result)
+        }
+        if let archive {
+            return Plan(changes: [Change("load \(reference) from \(archive)", diff: diff(nil, reference), actions: try load(archive, context))],
+                        result: result)
+        }
+        if pull == "never" {
+            return .failed("\(reference) is not in \(scope.owner) images and pull: never (give archive, or allow pulling)")
+        }
+        return Plan(changes: [Change("pull \(reference)", diff: diff(nil, reference), actions: [.run(pullCommand)])], result: result)
+    }
+
+    func diff(_ before: String?, _ after: String?) -> TextDiff {
+        TextDiff(label: "image \(reference)", before: before.map { "present: \($0)\n" } ?? "absent\n",
+                 after: after.map { _ in "present\n" } ?? "absent\n")
+    }
+
+    var pullCommand: Command {
+        scope.podmanCommand(["pull", "--quiet"] + (verify ? [] : ["--tls-verify=false"]) + [reference])
+    }
+
+    /// Loads the archive (copied from the controller first, beside nothing else, and removed after),
+    /// then checks that it held the reference.
+    static let loadScript = #"""
+    file=$1 ref=$2 keep=$3; shift 3
+    out=$("$@" podman load --quiet --input "$file" 2>&1); status=$?
+    [ "$keep" = 1 ] || rm -f -- "$file"
+    [ "$status" = 0 ] || { printf 'podman load failed: %s\n' "$out" >&2; exit "$status"; }
+    "$@" podman image exists -- "$ref" && exit 0
+    printf '%s does not hold %s; it holds: %s\n' "$file" "$ref" "$(printf '%s' "$out" | sed 's/^Loaded image: //' | tr '\n' ' ')" >&2
+    exit 1
+    """#
+
+    func load(_ archive: String, _ context: ModuleContext) throws -> [Action] {
+        let path = remoteSource ? archive : "/var/tmp/.provision-image-\(SHA256.hex(Array((reference + (scope.user ?? "")).utf8)).prefix(16)).tar"
+        let command = scope.labeled(["/bin/sh", "-c", ImageModule.loadScript, "load", path, reference, remoteSource ? "1" : "0"] + scope.runner,
+                                    "podman load --input \(path)")
+        if remoteSource { return [.run(command)] }
+        let bytes = try context.readControllerFile(archive, .file)
+        return [.writeFile(path: path, content: bytes, attributes: FileAttributes(mode: 0o600, owner: scope.user, group: scope.user), backup: false),
+                .run(command)]
+    }
+}
