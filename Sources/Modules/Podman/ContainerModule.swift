@@ -105,58 +105,35 @@ struct ContainerModule: Module {
 
     // MARK: Observations
 
-    /// The container's spec label, status and image id; the id the image reference names now; the
-    /// sha256 of each env file. Arguments: NAME IMAGE N ENVFILE... RUNNER...
-    static let probeScript = #"""
-    name=$1 image=$2 n=$3; shift 3
-    i=0
-    while [ "$i" -lt "$n" ]; do
-      echo "env $i $(sha256sum -- "$1" 2>/dev/null | cut -c1-64)"; shift; i=$((i+1))
-    done
-    if out=$("$@" container inspect --format '{{index .Config.Labels "provision.spec"}} {{.State.Status}} {{.Image}}' -- "$name" 2>/dev/null); then
-      echo "container $out"
-    fi
-    [ -n "$image" ] && id=$("$@" image inspect --format '{{.Id}}' -- "$image" 2>/dev/null) && echo "image $id"
-    exit 0
-    """#
-
-    var probe: [String] {
-        ["/bin/sh", "-c", ContainerModule.probeScript, "container", name, state == "absent" ? "" : image ?? "", String(envFiles.count)]
-            + envFiles + scope.podman([])
+    /// The sha256 of each env file (a change of their content is a change of the spec).
+    var envProbe: [String] {
+        ["/bin/sh", "-c", #"for f; do echo "$(sha256sum -- "$f" 2>/dev/null | cut -c1-64)"; done"#, "env-files"] + envFiles
     }
 
-    func observations(_ context: ModuleContext) -> [Observation] { [.command(probe)] }
-
-    struct Found: Equatable {
-        var spec: String
-        var status: String
-        var image: String
+    func observations(_ context: ModuleContext) -> [Observation] {
+        [PodmanProbe.containers(scope), PodmanProbe.images(scope)] + (envFiles.isEmpty ? [] : [.command(envProbe)])
     }
 
     struct State: Equatable {
-        var container: Found?
+        var podmanMissing = false
+        var container: PodmanProbe.Container?
         /// The id of the image the reference names on the host now.
         var image: String?
-        var envFiles: [Int: String] = [:]
+        /// sha256 of each env file, by position; "" when missing.
+        var envFiles: [String] = []
     }
 
-    static func parse(_ output: CommandOutput?) -> State? {
-        guard let output, output.status == 0 else { return nil }
+    func state(_ observed: Observations) throws -> State {
         var state = State()
-        for line in output.stdout.split(separator: "\n") {
-            let fields = line.split(separator: " ").map(String.init)
-            switch fields.first {
-            case "env"? where fields.count >= 2:
-                if let index = Int(fields[1]) { state.envFiles[index] = fields.count > 2 ? fields[2] : nil }
-            case "container"? where fields.count == 4:
-                state.container = Found(spec: fields[1] == "<no" ? "" : fields[1], status: fields[2], image: fields[3])
-            case "container"? where fields.count == 5:
-                // An absent label prints "<no value>".
-                state.container = Found(spec: "", status: fields[3], image: fields[4])
-            case "image"? where fields.count == 2:
-                state.image = fields[1]
-            default: break
-            }
+        switch try PodmanProbe.parseContainers(observed.command(PodmanProbe.containers(scope).argv), owner: scope.owner) {
+        case .podmanMissing: state.podmanMissing = true
+        case .entries(let containers): state.container = containers.first { $0.names.contains(name) }
+        }
+        if let image, state.container != nil, !state.podmanMissing {
+            state.image = PodmanProbe.find(image, in: try PodmanProbe.parseImages(observed.command(PodmanProbe.images(scope).argv), owner: scope.owner).entries)?.id
+        }
+        if !envFiles.isEmpty {
+            state.envFiles = (observed.command(envProbe)?.stdout ?? "").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         }
         return state
     }
@@ -166,24 +143,27 @@ struct ContainerModule: Module {
         var text = "image=\(image ?? "")\n"
         text += options.joined(separator: "\n") + "\n"
         text += "command=" + (command.map { $0.joined(separator: "\u{0}") } ?? "(image default)") + "\n"
-        for (index, path) in envFiles.enumerated() { text += "env_file \(path) sha256:\(state.envFiles[index] ?? "missing")\n" }
+        for (index, path) in envFiles.enumerated() {
+            text += "env_file \(path) sha256:\(index < state.envFiles.count ? state.envFiles[index] : "")\n"
+        }
         return SHA256.hex(Array(text.utf8))
     }
 
     // MARK: Plan
 
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
-        guard let state = ContainerModule.parse(observed.command(probe)) else {
-            return .failed("could not inspect container \(name): \(observed.command(probe)?.stderr ?? "no answer")")
+        let state = try self.state(observed)
+        if state.podmanMissing && !context.checkMode {
+            return .failed("podman is not installed on this host (the container module needs it)")
         }
         var result = ValueDict([("name", .string(name)), ("state", .string(self.state))])
         let found = state.container
         if self.state == "absent" {
             guard found != nil else { return Plan(result: result) }
-            return Plan(changes: [Change("remove container \(name)", diff: TextDiff(label: "container \(name)", before: "state: \(found?.status ?? "")\n", after: "state: absent\n"),
+            return Plan(changes: [Change("remove container \(name)", diff: TextDiff(label: "container \(name)", before: "state: \(found?.state ?? "")\n", after: "state: absent\n"),
                                          actions: [.run(remove)])], result: result)
         }
-        for (index, path) in envFiles.enumerated() where state.envFiles[index] == nil && !context.checkMode {
+        for (index, path) in envFiles.enumerated() where (index >= state.envFiles.count || state.envFiles[index].isEmpty) && !context.checkMode {
             return .failed("env_file \(path) does not exist on the host")
         }
         let hash = specHash(state)
@@ -198,25 +178,25 @@ struct ContainerModule: Module {
         let reason: String?
         if recreate {
             reason = "recreate: true"
-        } else if found.spec.isEmpty {
+        } else if found.labels[ContainerModule.specLabel] == nil {
             reason = "it was not created by provision (no \(ContainerModule.specLabel) label)"
-        } else if found.spec != hash {
+        } else if found.labels[ContainerModule.specLabel] != hash {
             reason = "its spec changed"
-        } else if let current = state.image, current != found.image {
-            reason = "\(image ?? "") now names another image (\(ContainerModule.short(current)), was \(ContainerModule.short(found.image)))"
+        } else if let current = state.image, current != found.imageID {
+            reason = "\(image ?? "") now names another image (\(ContainerModule.short(current)), was \(ContainerModule.short(found.imageID)))"
         } else {
             reason = nil
         }
         if let reason {
             return Plan(changes: [Change("recreate container \(name): \(reason)",
-                                         diff: TextDiff(label: "container \(name)", before: "spec: \(found.spec)\nimage: \(found.image)\n",
+                                         diff: TextDiff(label: "container \(name)", before: "spec: \(found.labels[ContainerModule.specLabel] ?? "none")\nimage: \(found.imageID)\n",
                                                         after: "spec: \(hash)\nimage: \(state.image ?? image ?? "")\n"),
                                          actions: [.run(remove), .run(create(hash))])], result: result)
         }
-        let running = found.status == "running"
+        let running = found.state == "running"
         switch self.state {
         case "started" where !running:
-            return Plan(changes: [Change("start container \(name)", diff: TextDiff(label: "container \(name)", before: "state: \(found.status)\n", after: "state: running\n"),
+            return Plan(changes: [Change("start container \(name)", diff: TextDiff(label: "container \(name)", before: "state: \(found.state)\n", after: "state: running\n"),
                                          actions: [.run(scope.podmanCommand(["start", name]))])], result: result)
         case "stopped" where running:
             return Plan(changes: [Change("stop container \(name)", diff: TextDiff(label: "container \(name)", before: "state: running\n", after: "state: exited\n"),

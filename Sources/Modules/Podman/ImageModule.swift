@@ -80,53 +80,46 @@ struct ImageModule: Module {
 
     // MARK: Observations
 
-    /// The local image's id and repo digests; with `pull: always` the registry's digest for the reference.
-    /// Arguments: REF ASK TLS RUNNER...
-    static let probeScript = #"""
-    ref=$1 ask=$2 tls=$3; shift 3
-    if out=$("$@" podman image inspect --format '{{.Id}} {{join .RepoDigests ","}}' -- "$ref" 2>/dev/null); then
-      echo "local $out"
-    fi
-    [ "$ask" = 1 ] || exit 0
-    if ! command -v skopeo >/dev/null; then echo "remote!"; exit 0; fi
-    if digest=$("$@" skopeo inspect --no-tags --tls-verify="$tls" --format '{{.Digest}}' "docker://$ref" 2>/tmp/.provision-skopeo.$$); then
-      echo "remote $digest"
+    /// With `pull: always`, the registry's digest for the reference (skopeo, as the scope's user, so its
+    /// registry credentials and configuration apply). Arguments: REF TLS RUNNER...
+    static let registryScript = #"""
+    ref=$1 tls=$2; shift 2
+    command -v skopeo >/dev/null || { echo "remote!"; exit 0; }
+    if out=$("$@" skopeo inspect --no-tags --tls-verify="$tls" --format '{{.Digest}}' "docker://$ref" 2>&1); then
+      echo "remote $out"
     else
-      echo "remote! $(base64 -w0 < /tmp/.provision-skopeo.$$)"
+      echo "remote! $(printf '%s' "$out" | base64 -w0)"
     fi
-    rm -f /tmp/.provision-skopeo.$$
-    exit 0
     """#
 
-    var probe: [String] {
-        ["/bin/sh", "-c", ImageModule.probeScript, "image", reference, present && pull == "always" ? "1" : "0",
-         verify ? "true" : "false"] + scope.runner
+    var registryProbe: [String] {
+        ["/bin/sh", "-c", ImageModule.registryScript, "registry", reference, verify ? "true" : "false"] + scope.runner
     }
 
-    func observations(_ context: ModuleContext) -> [Observation] { [.command(probe)] }
+    func observations(_ context: ModuleContext) -> [Observation] {
+        [PodmanProbe.images(scope)] + (present && pull == "always" ? [.command(registryProbe)] : [])
+    }
 
     struct State: Equatable {
-        var id: String?
-        var digests: [String] = []
+        var podmanMissing = false
+        var image: PodmanProbe.Image?
         /// The registry's digest for the reference (pull: always).
         var remote: String?
         /// Why the registry could not be asked; "" when skopeo is missing.
         var remoteError: String?
     }
 
-    static func parse(_ output: CommandOutput?) -> State? {
-        guard let output, output.status == 0 else { return nil }
+    func state(_ observed: Observations) throws -> State {
         var state = State()
-        for line in output.stdout.split(separator: "\n") {
-            let fields = line.split(separator: " ", maxSplits: 2).map(String.init)
-            switch fields.first {
-            case "local"?:
-                state.id = fields.count > 1 ? fields[1] : nil
-                state.digests = fields.count > 2 ? fields[2].split(separator: ",").map(String.init) : []
-            case "remote"?: state.remote = fields.count > 1 ? fields[1] : nil
-            case "remote!"?:
+        switch try PodmanProbe.parseImages(observed.command(PodmanProbe.images(scope).argv), owner: scope.owner) {
+        case .podmanMissing: state.podmanMissing = true
+        case .entries(let images): state.image = PodmanProbe.find(reference, in: images)
+        }
+        if let output = observed.command(registryProbe), output.status == 0 {
+            let fields = output.stdout.trimmingTrailingNewlines.split(separator: " ", maxSplits: 1).map(String.init)
+            if fields.first == "remote" { state.remote = fields.count > 1 ? fields[1] : nil }
+            if fields.first == "remote!" {
                 state.remoteError = fields.count > 1 ? String(decoding: QuadletProbe.decode(fields[1]), as: UTF8.self).trimmingTrailingNewlines : ""
-            default: break
             }
         }
         return state
@@ -135,17 +128,18 @@ struct ImageModule: Module {
     // MARK: Plan
 
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
-        guard let state = ImageModule.parse(observed.command(probe)) else {
-            return .failed("could not inspect \(scope.owner) images: \(observed.command(probe)?.stderr ?? "no answer")")
+        let state = try self.state(observed)
+        if state.podmanMissing && !context.checkMode {
+            return .failed("podman is not installed on this host (the image module needs it)")
         }
         var result = ValueDict([("name", .string(reference)), ("state", .string(present ? "present" : "absent"))])
-        if let id = state.id { result["id"] = .string(id) }
+        if let id = state.image?.id { result["id"] = .string(id) }
         guard present else {
-            guard state.id != nil else { return Plan(result: result) }
-            return Plan(changes: [Change("remove image \(reference)", diff: diff(state.id, nil), actions: [.run(scope.podmanCommand(["rmi", reference]))])],
+            guard let image = state.image else { return Plan(result: result) }
+            return Plan(changes: [Change("remove image \(reference)", diff: diff(image.id, nil), actions: [.run(scope.podmanCommand(["rmi", reference]))])],
                         result: result)
         }
-        if state.id != nil {
+        if let image = state.image {
             guard pull == "always" else { return Plan(result: result) }
             if let error = state.remoteError {
                 return .failed(error.isEmpty ? "pull: always needs skopeo on the host to ask the registry for \(reference)'s digest (install skopeo)"
@@ -153,10 +147,10 @@ struct ImageModule: Module {
             }
             guard let remote = state.remote else { return .failed("the registry gave no digest for \(reference)") }
             let repository = ImageReference.repository(reference)
-            if state.digests.contains(where: { $0.hasSuffix("@" + remote) && $0.hasPrefix(repository) }) { return Plan(result: result) }
-            let before = state.digests.first { $0.hasPrefix(repository + "@") }.map { String($0.split(separator: "@").last ?? "") } ?? "unknown"
+            if image.digests.contains(repository + "@" + remote) { return Plan(result: result) }
+            let before = image.digests.first { $0.hasPrefix(repository + "@") }.map { String($0.split(separator: "@").last ?? "") } ?? "unknown"
             result["moved"] = true
-            result["previous_id"] = .string(state.id ?? "")
+            result["previous_id"] = .string(image.id)
             result["digest"] = .string(remote)
             return Plan(changes: [Change("pull \(reference): the tag moved (here \(before), the registry has \(remote))",
                                          diff: TextDiff(label: "image \(reference)", before: "digest: \(before)\n", after: "digest: \(remote)\n"),

@@ -152,71 +152,116 @@ struct QuadletModule: Module {
         return parsed
     }
 
-    func probe(_ context: ModuleContext) throws -> QuadletProbe {
-        let parsed = try parsedUnit(context)
-        var wanted: [QuadletProbe.Wanted] = []
+    /// The service quadlet makes of this unit.
+    func service(_ context: ModuleContext) throws -> String { kind.service(name: unitName, unit: try parsedUnit(context)) }
+
+    /// The files the task wants (relative to the unit folder) and, in check mode, stand-ins for the units
+    /// it references: an earlier task's .volume is not written yet when nothing is applied.
+    func check(_ context: ModuleContext) throws -> Observation {
+        var wanted: [(String, String)] = []
         var standIns: [(String, String)] = []
         if present {
-            wanted.append(.init(path: file, content: try unitText(context)))
-            for dropIn in dropIns ?? [] { wanted.append(.init(path: "\(file).d/\(dropIn.name)", content: dropIn.text)) }
-            // In check mode an earlier task's unit (the .volume this .container mounts) is not written yet.
-            if context.checkMode { standIns = QuadletKind.references(in: parsed).map { ($0, QuadletKind.standIn(for: $0)) } }
+            wanted.append((file, try unitText(context)))
+            for dropIn in dropIns ?? [] { wanted.append(("\(file).d/\(dropIn.name)", dropIn.text)) }
+            if context.checkMode { standIns = QuadletKind.references(in: try parsedUnit(context)).map { ($0, QuadletKind.standIn(for: $0)) } }
         }
-        return QuadletProbe(scope: scope, file: file, service: kind.service(name: unitName, unit: parsed),
-                            managesDropIns: dropIns != nil, check: present, restartOn: restartOn, standIns: standIns, wanted: wanted)
+        return QuadletProbe.check(scope, file: file, managesDropIns: dropIns != nil, standIns: standIns, wanted: wanted)
     }
 
     func observations(_ context: ModuleContext) -> [Observation] {
+        var wanted = [QuadletProbe.listing(scope)] + restartOn.map { Observation.file(path: $0, content: false) }
         // A template that does not render yet is reported when planning.
-        guard let probe = try? probe(context) else { return [PodmanVersion.observation] }
-        return [PodmanVersion.observation, probe.observation]
+        if present, let check = try? check(context) { wanted.append(check) }
+        return wanted
+    }
+
+    /// What this task knows of its unit on the host.
+    struct State: Equatable {
+        var listing: QuadletProbe.Listing
+        var check: QuadletProbe.Check
+        var file: QuadletProbe.Installed?
+        var dropIns: [String: QuadletProbe.Installed] = [:]
+        var unit: [String: String] = [:]
+        /// mtime of each `restart_on` file by position (missing files have none).
+        var restartOn: [Int: Int] = [:]
+
+        var active: Bool { ["active", "activating", "reloading", "refreshing"].contains(unit["ActiveState"] ?? "") }
+        var startedAt: Int? {
+            guard let text = unit["ActiveEnterTimestamp"], text.hasPrefix("@") else { return nil }
+            return Int(text.dropFirst())
+        }
+    }
+
+    func state(_ observed: Observations, _ context: ModuleContext) throws -> State {
+        let listingOutput = observed.command(QuadletProbe.listing(scope).argv)
+        guard let listing = QuadletProbe.parseListing(listingOutput) else {
+            throw ModuleError("could not read \(scope.owner) quadlet units: \(listingOutput?.stderr ?? "no answer")")
+        }
+        var check = QuadletProbe.Check.same
+        if present {
+            let output = observed.command(try self.check(context).argv)
+            guard let parsed = QuadletProbe.parseCheck(output, file: file) else {
+                throw ModuleError("could not check \(file) on the host: \(output?.stderr ?? "no answer")")
+            }
+            check = parsed
+        }
+        var state = State(listing: listing, check: check, file: listing.files[file])
+        for (name, installed) in listing.files where name.hasPrefix(file + ".d/") {
+            state.dropIns[String(name.dropFirst(file.count + 3))] = installed
+        }
+        state.unit = listing.services[try service(context)] ?? [:]
+        for (index, path) in restartOn.enumerated() {
+            if let found = observed.file(path) { state.restartOn[index] = Int(found.modified) }
+        }
+        return state
     }
 
     // MARK: Plan
 
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
-        let probe = try probe(context)
-        let version = PodmanVersion(observed.command(PodmanVersion.observation.argv))
-        guard let state = QuadletProbe.parse(observed.command(probe.observation.argv), file: file) else {
-            let output = observed.command(probe.observation.argv)
-            return .failed("could not read the state of \(file): \(output?.stderr ?? "no answer")")
-        }
+        let state = try self.state(observed, context)
+        let listing = state.listing
+        let service = try self.service(context)
         var notes: [String] = []
-        if present, let problem = versionProblem(version, context) {
-            guard context.checkMode, version == nil else { throw ModuleError(problem) }
-            notes.append("podman is not installed yet (an earlier task installs it): the generator checks \(file) when applying")
+        switch state.check {
+        case .same: break
+        case .passed(let version), .noGenerator(let version), .failed(let version, _):
+            let parsed = version.flatMap(PodmanVersion.init)
+            if let problem = versionProblem(parsed) {
+                guard context.checkMode, parsed == nil else { throw ModuleError(problem) }
+                notes.append("podman is not installed yet (an earlier task installs it): the generator checks \(file) when applying")
+            }
         }
-        if state.userMissing {
+        if listing.userMissing {
             guard context.checkMode || !present else {
                 throw ModuleError("there is no user \(scope.user ?? ""): create it first (user module)", argument: "user")
             }
-            if !present { return Plan(result: result(probe, path: nil, state: "absent")) }
+            if !present { return Plan(result: result(service, path: nil, state: "absent")) }
         }
-        let directory = state.directory ?? "~\(scope.user ?? "")/.config/containers/systemd"
+        let directory = listing.directory ?? "~\(scope.user ?? "")/.config/containers/systemd"
         let path = directory + "/" + file
-        if let error = state.managerError, scope.user != nil, present || state.file != nil {
+        if let error = listing.managerError, scope.user != nil, present || state.file != nil {
             let problem = "the systemd manager of \(scope.user ?? "") does not answer (\(error)); enable lingering for it first (linger: user=\(scope.user ?? ""))"
             guard context.checkMode else { throw ModuleError(problem, argument: "user") }
             notes.append(problem)
         }
-        if case .failed(let complaints) = state.check {
-            let versionText = version.map { "podman \($0)" } ?? "podman"
-            throw ModuleError("the host's quadlet generator (\(versionText)) rejects \(file): \(complaints.joined(separator: "; "))"
+        if case .failed(let version, let complaints) = state.check {
+            throw ModuleError("the host's quadlet generator (podman \(version ?? "?")) rejects \(file): \(complaints.joined(separator: "; "))"
                               + "; nothing was changed", argument: content != nil ? "content" : src != nil ? "src" : "sections")
         }
-        if present && state.check == .noGenerator && !context.checkMode {
-            throw ModuleError("podman \(version?.description ?? "") has no quadlet generator here (podman-system-generator): install podman's quadlet")
+        if case .noGenerator(let version) = state.check, version != nil, !context.checkMode {
+            throw ModuleError("podman \(version ?? "") has no quadlet generator here (podman-system-generator): install podman's quadlet")
         }
-        let changes = present ? try presentChanges(probe, state, directory: directory, context)
-                              : absentChanges(probe, state, directory: directory)
-        var plan = Plan(changes: changes.changes, result: result(probe, path: path, state: present ? "present" : "absent"), units: changes.units)
+        let changes = present ? try presentChanges(service, state, directory: directory, context)
+                              : absentChanges(service, state, directory: directory)
+        var plan = Plan(changes: changes.changes, result: result(service, path: path, state: present ? "present" : "absent"), units: changes.units)
         if !notes.isEmpty { plan.result["notes"] = .list(notes.map(Value.string)) }
         if !changes.changes.isEmpty, !notes.isEmpty { plan.changes[0].summary += " (\(notes.joined(separator: "; ")))" }
         return plan
     }
 
     /// Why this host's podman cannot run the unit; nil when it can.
-    func versionProblem(_ version: PodmanVersion?, _ context: ModuleContext) -> String? {
+    func versionProblem(_ version: PodmanVersion?) -> String? {
         guard let version else { return "quadlet needs podman ≥ \(QuadletKind.quadlet); podman is not installed on this host" }
         if version < QuadletKind.quadlet { return "quadlet needs podman ≥ \(QuadletKind.quadlet); this host has \(version)" }
         if version < kind.since { return "a .\(kind.rawValue) unit needs podman ≥ \(kind.since); this host has \(version)" }
@@ -226,8 +271,8 @@ struct QuadletModule: Module {
         return nil
     }
 
-    func result(_ probe: QuadletProbe, path: String?, state: String) -> ValueDict {
-        var result = ValueDict([("name", .string(unitName)), ("type", .string(kind.rawValue)), ("service", .string(probe.service)),
+    func result(_ service: String, path: String?, state: String) -> ValueDict {
+        var result = ValueDict([("name", .string(unitName)), ("type", .string(kind.rawValue)), ("service", .string(service)),
                                 ("scope", .string(scope.user == nil ? "system" : "user")), ("state", .string(state))])
         if let path { result["path"] = .string(path) }
         return result
@@ -235,11 +280,11 @@ struct QuadletModule: Module {
 
     typealias Changes = (changes: [Change], units: [UnitRequest])
 
-    func presentChanges(_ probe: QuadletProbe, _ state: QuadletProbe.State, directory: String, _ context: ModuleContext) throws -> Changes {
+    func presentChanges(_ service: String, _ state: State, directory: String, _ context: ModuleContext) throws -> Changes {
         var changes: [Change] = []
         let attributes = FileAttributes(mode: 0o644, owner: scope.user, group: scope.user)
         let folderAttributes = FileAttributes(mode: 0o755, owner: scope.user, group: scope.user)
-        if !state.directoryExists {
+        if !state.listing.directoryExists {
             changes.append(Change("create \(directory)", actions: [.makeDirectory(path: directory, attributes: folderAttributes)]))
         }
         let text = try unitText(context)
@@ -252,7 +297,7 @@ struct QuadletModule: Module {
         }
         if let dropIns {
             let folder = path + ".d"
-            if !dropIns.isEmpty && !state.dropInFolder {
+            if !dropIns.isEmpty && state.dropIns.isEmpty {
                 changes.append(Change("create \(folder)", actions: [.makeDirectory(path: folder, attributes: folderAttributes)]))
             }
             for dropIn in dropIns where state.dropIns[dropIn.name]?.content != Array(dropIn.text.utf8) {
@@ -269,14 +314,13 @@ struct QuadletModule: Module {
                                       actions: [.remove(path: target)]))
             }
         }
-        return serviceChanges(probe, state, filesChanged: changes.contains { $0.diff != nil }, into: changes)
+        return serviceChanges(service, state, filesChanged: changes.contains { $0.diff != nil }, into: changes)
     }
 
     /// Whether the service must stop, restart or start; the restarts and starts are the engine's
     /// (after one daemon-reload per manager), so their changes carry no actions of their own.
-    func serviceChanges(_ probe: QuadletProbe, _ state: QuadletProbe.State, filesChanged: Bool, into changes: [Change]) -> Changes {
+    func serviceChanges(_ service: String, _ state: State, filesChanged: Bool, into changes: [Change]) -> Changes {
         var changes = changes
-        let service = probe.service
         let reloadPending = state.unit["NeedDaemonReload"] == "yes" || (state.file != nil && state.unit["LoadState"] == "not-found")
         let reload = filesChanged || reloadPending
         let current = state.unit["ActiveState"] ?? "inactive"
@@ -307,7 +351,7 @@ struct QuadletModule: Module {
     }
 
     /// Why a running service is older than what defines it: a file changed after it started.
-    func staleness(_ state: QuadletProbe.State) -> String? {
+    func staleness(_ state: State) -> String? {
         guard state.active, let started = state.startedAt else { return nil }
         if let file = state.file, file.modified > started { return "\(self.file) changed since it started" }
         for (name, dropIn) in state.dropIns.sorted(by: { $0.key < $1.key }) where dropIn.modified > started {
@@ -319,18 +363,18 @@ struct QuadletModule: Module {
         return nil
     }
 
-    func absentChanges(_ probe: QuadletProbe, _ state: QuadletProbe.State, directory: String) -> Changes {
+    func absentChanges(_ service: String, _ state: State, directory: String) -> Changes {
         let path = directory + "/" + file
-        guard state.file != nil || state.dropInFolder else { return ([], []) }
+        guard state.file != nil || !state.dropIns.isEmpty else { return ([], []) }
         var changes: [Change] = []
         if state.active {
-            changes.append(Change("stop \(probe.service)", actions: [.run(scope.manager.systemctlCommand(["stop", probe.service]))]))
+            changes.append(Change("stop \(service)", actions: [.run(scope.manager.systemctlCommand(["stop", service]))]))
         }
         let before = state.file.map { String(decoding: $0.content, as: UTF8.self) } ?? ""
         if state.file != nil {
             changes.append(Change("remove \(path)", diff: TextDiff(label: path, before: before, after: ""), actions: [.remove(path: path)]))
         }
-        if state.dropInFolder {
+        if !state.dropIns.isEmpty {
             changes.append(Change("remove \(path).d", actions: [.remove(path: path + ".d")]))
         }
         if purge, let installed = try? UnitFile(parsing: before, name: file), let object = kind.purged(name: unitName, unit: installed) {
