@@ -24,6 +24,8 @@ final class HostRun {
     /// Handlers added by `include_role` while the play runs.
     var includedHandlers: [Task] = []
     var includedHandlerFiles = Set<String>()
+    /// Unit reloads and restarts that tasks queued, carried out together (ServiceRestarts).
+    var restarts = ServiceRestarts()
     /// One transport and one observation cache per user the tasks act as.
     private var transports: [String: Transport] = [:]
     private var caches: [String: ObservationCache] = [:]
@@ -159,6 +161,7 @@ final class HostRun {
     }
 
     func runHandlers() {
+        settleUnits()
         guard !stopped, !notified.isEmpty else { return }
         let wanted = Set(notified)
         notified = []
@@ -181,6 +184,11 @@ final class HostRun {
 
     func runTask(_ task: Task, handler: Bool = false) {
         guard engine.tagsSelect(task.common.tags) else { return }
+        // Engine actions (debug, assert, ...) never touch the host; other modules may need running services.
+        if let type = engine.registry.types[task.module], !type.defersUnitRestarts {
+            settleUnits()
+            if stopped { return }
+        }
         let title = (task.common.role.map { "\($0.name) : " } ?? "") + task.displayName
         reporter.progress("\(host): \(title)")
         reporter.taskStarted(title, handler: handler, host: host)
@@ -325,6 +333,7 @@ final class HostRun {
                 }
             }
         }
+        restarts.queue(plan.units, runAs: runAs, origin: task.common.location.description)
         return outcome
     }
 
