@@ -14,11 +14,18 @@ final class HostRun {
     /// Registered results and set_fact values: they outlive the play, as in Ansible.
     var hostVars: ValueDict
     var facts = ValueDict()
-    /// The play's variables below the facts (role defaults, inventory, magic) and above them
-    /// (play vars, vars_files, role vars): `meta: clear_facts` takes the facts from between.
     var base: ValueDict
-    var playVars = ValueDict()
     var notified: [String] = []
+    /// Variable names set above role defaults (inventory, facts, play vars, ...): a role's own
+    /// defaults do not override them.
+    var aboveDefaults = Set<String>()
+    /// Role runs done on this host in this play (Ansible runs a role once per parameters).
+    var completedRoles = Set<String>()
+    /// Handlers added by `include_role` while the play runs.
+    var includedHandlers: [Task] = []
+    var includedHandlerFiles = Set<String>()
+    /// Unit reloads and restarts that tasks queued, carried out together (ServiceRestarts).
+    var restarts = ServiceRestarts()
     /// One transport and one observation cache per user the tasks act as.
     private var transports: [String: Transport] = [:]
     private var caches: [String: ObservationCache] = [:]
@@ -54,6 +61,7 @@ final class HostRun {
         magic["ansible_play_name"] = .string(play.name)
         magic["ansible_play_batch"] = .list(self.coordinator.hosts.map(Value.string))
         base = play.roleDefaults.merging(inventoryVars).merging(magic)
+        aboveDefaults = Set(inventoryVars.keys).union(magic.keys)
     }
 
     var stopped: Bool { failed || unreachable || ended || failedByOthers || coordinator.batchEnded }
@@ -119,16 +127,12 @@ final class HostRun {
             }
             facts = Facts.parse(output.stdout)
         }
-        var scope = base.merging(Facts.variables(facts)).merging(play.vars)
-        playVars = play.vars
-        for file in play.varsFiles {
-            let path = try makeTemplar(scope.merging(engine.options.extraVars)).renderString(file)
-            let resolved = path.hasPrefix("/") ? path : play.directory + "/" + path
-            let loaded = try engine.loadVarsFile(resolved, at: play.location)
-            scope = scope.merging(loaded)
-            playVars = playVars.merging(loaded)
-        }
-        playVars = playVars.merging(play.roleVars)
+        let factVariables = Facts.variables(facts)
+        aboveDefaults.formUnion(factVariables.keys)
+        aboveDefaults.formUnion(play.vars.keys)
+        aboveDefaults.formUnion(play.roleVars.keys)
+        let scope = try readVarsFiles(base.merging(factVariables).merging(play.vars))
+        base = scope.merging(play.roleVars)
     }
 
     /// Ansible's "Gathering Facts" task: reported and counted once the host's run starts.
@@ -141,7 +145,7 @@ final class HostRun {
 
     /// The variables a task sees, lowest precedence first.
     func scope(_ common: TaskCommon, extra: ValueDict = ValueDict()) -> ValueDict {
-        var vars = base.merging(Facts.variables(facts)).merging(playVars).merging(common.vars).merging(hostVars).merging(extra)
+        var vars = layered(base, for: common.role).merging(common.vars).merging(hostVars).merging(extra)
         if let role = common.role {
             vars["role_name"] = .string(role.name)
             vars["role_path"] = .string(role.path)
@@ -176,6 +180,7 @@ final class HostRun {
     }
 
     func runBlock(_ block: Block) {
+        if let key = block.role?.key, !completedRoles.insert(key).inserted { return }
         let templar = makeTemplar(scope(block.common), block.common)
         do {
             if try !conditionsHold(block.common.when, templar) { return }
@@ -198,51 +203,24 @@ final class HostRun {
         failed = failed || failedBefore
     }
 
-    /// `include_tasks`: reported and counted like Ansible's ("included: FILE"), its tasks loaded when reached.
-    func runInclude(_ include: Include) {
-        guard engine.tagsSelect(include.common.tags) else { return }
-        let scope = scope(include.common)
-        reporter.taskStarted("include_tasks", handler: false, host: host)
-        do {
-            let templar = makeTemplar(scope, include.common)
-            if let condition = try firstFalse(include.common.when, templar) {
-                var report = TaskReport(host: host, task: "include_tasks", location: include.common.location, status: .skipped)
-                report.message = "conditional result was False: \(condition)"
-                reporter.report(report)
-                stats.skipped += 1
-                return
-            }
-            let items = try include.loop.map { try loopItems($0, templar) } ?? [.null]
-            for item in items {
-                var common = include.inner
-                if include.loop != nil { common.vars[include.loopControl.loopVar] = item }
-                let file = try makeTemplar(scope.merging(common.vars)).renderString(include.file)
-                let tasks = try engine.loader.loadTaskFile(file, common: common)
-                var report = TaskReport(host: host, task: "include_tasks", location: include.common.location, status: .ok)
-                report.message = "included: \(file)"
-                if include.loop != nil { report.item = item.pythonText }
-                reporter.report(report)
-                stats.ok += 1
-                run(tasks)
-                if stopped { return }
-            }
-        } catch {
-            fail(name: "include_tasks", location: include.common.location, message: "\(error)")
-        }
-    }
-
     /// Runs the notified handlers; `force` (force_handlers) runs them on a failed host too.
     func runHandlers(force: Bool = false) {
-        guard !stopped || (force && failed && !unreachable), !notified.isEmpty else { return }
-        if force && failed {
+        if force && failed && !unreachable && !failedByOthers {
             // A forced flush runs as if the host had not failed; it stays failed.
             failed = false
             defer { failed = true }
             return runHandlers()
         }
+        settleUnits()
+        guard !stopped, !notified.isEmpty else { return }
         let wanted = Set(notified)
         notified = []
-        for handler in play.handlers where wanted.contains(handler.name ?? "") || !wanted.isDisjoint(with: handler.listen) {
+        let handlers = play.handlers + includedHandlers
+        // As Ansible: of handlers sharing a name, the last one loaded shadows the others.
+        var lastNamed: [String: Int] = [:]
+        for (index, handler) in handlers.enumerated() { if let name = handler.name { lastNamed[name] = index } }
+        for (index, handler) in handlers.enumerated()
+        where (wanted.contains(handler.name ?? "") && lastNamed[handler.name ?? ""] == index) || !wanted.isDisjoint(with: handler.listen) {
             runTask(handler, handler: true)
             if stopped { return }
         }
@@ -252,6 +230,11 @@ final class HostRun {
 
     func runTask(_ task: Task, handler: Bool = false) {
         guard engine.tagsSelect(task.common.tags) else { return }
+        // Engine actions (debug, assert, ...) never touch the host; other modules may need running services.
+        if let type = engine.registry.types[task.module], !type.defersUnitRestarts {
+            settleUnits()
+            if stopped { return }
+        }
         let templar = makeTemplar(scope(task.common), task.common)
         do {
             if try runsOnce(task, templar) {
@@ -266,7 +249,7 @@ final class HostRun {
         execute(task, handler: handler)
     }
 
-    /// What a task left behind: its register value, and whether it failed unforgiven.
+    /// What a task left behind: its register value, whether it failed unforgiven, the facts it set.
     struct TaskResult {
         var register: Value
         var failed: Bool
@@ -283,15 +266,14 @@ final class HostRun {
         let vars = scope(task.common)
         let templar = makeTemplar(vars, task.common)
         var outcomes: [ItemOutcome] = []
-        let register: Value
+        var register: Value
         do {
-            if let loop = task.loop {
+            if task.loop != nil {
                 // `when` is checked per item, with the item bound.
-                let items = try loopItems(loop, templar)
-                let pause = try loopPause(task, templar)
+                let items = try loopItems(of: task, templar)
                 for (index, item) in items.enumerated() {
-                    if index > 0 && pause > 0 { Thread.sleep(forTimeInterval: pause) }
-                    let itemTemplar = makeTemplar(vars.merging(try loopVariables(task, item, index, of: items, templar)), task.common)
+                    if index > 0 { try pauseBetweenItems(task.loopControl, templar) }
+                    let itemTemplar = makeTemplar(vars.merging(try loopVariables(task.loopControl, item, index, of: items, templar)), task.common)
                     let label = try task.loopControl.label.map { try itemTemplar.render($0).pythonText } ?? item.pythonText
                     var outcome = runItem(task, itemTemplar, key: "\(task.common.location)#\(index)")
                     outcome.result[task.loopControl.loopVar] = item
@@ -301,6 +283,13 @@ final class HostRun {
                     if outcome.status == .unreachable { break }
                 }
                 register = loopRegister(outcomes)
+                if items.isEmpty {
+                    let outcome = ItemOutcome(status: .skipped, message: "No items in the list",
+                                              result: ["changed": false, "skipped": true, "skipped_reason": "No items in the list", "results": .list([])])
+                    report(task, title: title, outcome, seconds: 0)
+                    outcomes.append(outcome)
+                    register = .dict(outcome.result)
+                }
             } else {
                 let outcome = runItem(task, templar, key: task.common.location.description)
                 report(task, title: title, outcome, seconds: Date().timeIntervalSince(start))
@@ -411,17 +400,22 @@ final class HostRun {
                                result: ["changed": false, "skipped": true])
         }
         let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
+        let runAs = try become(task.common)
         let target = try self.target(of: task, templar)
         let observed = try target.map { try $0.transport.observe(module.observations(context)) }
-            ?? observe(module.observations(context), for: key, as: try become(task.common))
-        let plan = try module.plan(observed, context).adding(environment: try TaskEnvironment.resolve(task.common.environment, templar))
+            ?? observe(module.observations(context), for: key, as: runAs)
+        let plan = try module.plan(observed, context)
+        if target != nil, !plan.units.isEmpty {
+            throw ModuleError("delegate_to a module that restarts services ('\(task.moduleAsWritten)') is not implemented yet")
+        }
+        let environment = try TaskEnvironment.resolve(task.common.environment, templar)
         var result = plan.result
         if let failure = plan.failure {
             result["failed"] = true
             result["msg"] = .string(failure)
             return ItemOutcome(status: .failed, message: failure, result: result)
         }
-        if let reason = plan.skipReason, plan.changes.isEmpty {
+        if let reason = plan.skipReason, plan.changes.isEmpty, plan.steps.isEmpty {
             result["changed"] = false
             result["skipped"] = true
             result["msg"] = .string(reason)
@@ -431,10 +425,12 @@ final class HostRun {
         outcome.changes = plan.changes.map(\.summary)
         outcome.diffs = plan.changes.compactMap(\.diff)
         outcome.result["changed"] = .bool(plan.isChanged)
-        guard plan.isChanged, !checkMode else { return outcome }
+        try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome, via: target?.transport, environment: environment)
+        absorbFacts(outcome.result["ansible_facts"])
+        guard plan.isChanged, !checkMode, outcome.status != .failed else { return outcome }
         invalidateObservations()
-        let transport = try target?.transport ?? transport(try become(task.common))
-        for action in plan.changes.flatMap(\.actions) {
+        let transport = try target?.transport ?? transport(runAs)
+        for action in plan.adding(environment: environment).changes.flatMap(\.actions) {
             outcome.commands.append(action.summary)
             let applied = try transport.perform(action)
             if let output = applied.output {
@@ -456,6 +452,7 @@ final class HostRun {
                 }
             }
         }
+        restarts.queue(plan.units, runAs: runAs, origin: task.common.location.description)
         return outcome
     }
 
@@ -513,8 +510,9 @@ final class HostRun {
             var result = ValueDict()
             for (key, value) in args where key != "cacheable" {
                 let rendered = try templar.render(value)
-                hostVars[try templar.renderString(key)] = rendered
-                result[key] = rendered
+                let name = try templar.renderString(key)
+                hostVars[name] = rendered
+                result[name] = rendered
             }
             return ItemOutcome(status: .ok, result: ["ansible_facts": .dict(result), "changed": false])
         case .assert:
@@ -532,7 +530,7 @@ final class HostRun {
         case .meta:
             return ItemOutcome(status: .ok, result: ["changed": false])
         case .includeVars:
-            let file = try templar.renderString(args["file"]?.string ?? args["_raw_params"]?.string ?? "")
+            let file = try templar.renderString(args["file"]?.string ?? "")
             let path = file.hasPrefix("/") ? file : task.common.directory + "/" + file
             var loaded = try engine.loadVarsFile(path, at: task.common.location)
             if let name = args["name"]?.string { loaded = [name: .dict(loaded)] }
@@ -550,37 +548,6 @@ final class HostRun {
         if let directory = common?.directory { paths.append(directory) }
         paths.append(play.directory)
         return Templar(variables: variables, searchPaths: paths)
-    }
-
-    /// What one loop item adds to a task's variables (`item` or loop_var, index_var, ansible_loop).
-    func loopVariables(_ task: Task, _ item: Value, _ index: Int, of items: [Value], _ templar: Templar) throws -> ValueDict {
-        var vars = ValueDict()
-        vars[task.loopControl.loopVar] = item
-        vars["ansible_loop_var"] = .string(task.loopControl.loopVar)
-        if let indexVar = task.loopControl.indexVar { vars[indexVar] = .int(index) }
-        if try isTrue(task.loopControl.extended, templar) {
-            let allItems = try task.loopControl.extendedAllItems.map { try isTrue($0, templar) } ?? true
-            vars["ansible_loop"] = LoopControl.extendedVariable(index, of: items, allItems: allItems)
-        }
-        return vars
-    }
-
-    /// `loop_control.pause`: seconds between items.
-    func loopPause(_ task: Task, _ templar: Templar) throws -> Double {
-        guard let pause = task.loopControl.pause else { return 0 }
-        let rendered = try templar.render(pause)
-        guard let seconds = Double(rendered.pythonText), seconds >= 0 else {
-            throw ModuleError("loop_control.pause must be a number of seconds, not \(rendered.pythonText)")
-        }
-        return seconds
-    }
-
-    func loopItems(_ loop: Value, _ templar: Templar) throws -> [Value] {
-        let rendered = try loop.string.map { try templar.render($0) } ?? templar.render(loop)
-        guard let items = rendered.list else {
-            throw ModuleError("loop must be a list, but it gives \(rendered.typeName) \(rendered.pythonText)")
-        }
-        return items
     }
 
     func loopRegister(_ outcomes: [ItemOutcome]) -> Value {

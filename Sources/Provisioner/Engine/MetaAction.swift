@@ -82,7 +82,15 @@ extension HostRun {
         } else {
             decided = coordinator.sharedValue(for: key, wait: true) as? Bool ?? false
         }
-        if decided && action == .clearFacts { facts = ValueDict() }
+        if decided && action == .clearFacts { clearFacts() }
+    }
+
+    /// `meta: clear_facts`: gathered and module facts go (set_fact values stay, as in Ansible).
+    func clearFacts() {
+        for (key, value) in Facts.variables(facts) where base[key] == value { base[key] = nil }
+        for (key, value) in facts where base[key] == value && play.vars[key] == nil { base[key] = nil }
+        base["ansible_facts"] = nil
+        facts = ValueDict()
     }
 
     /// Ansible shows a meta whose `when` is false as skipped, and counts nothing.

@@ -189,7 +189,7 @@ public final class PlaybookRunner: HostDirectory {
     /// Connects, gathers facts and prefetches every host of a batch (in parallel)
     /// before any of them changes anything; unreachable hosts are reported and left out.
     func startHosts(_ batch: [String], play: Play, coordinator: BatchCoordinator, state: inout RunState) throws -> [HostRun] {
-        let runtimeNames = EngineContext.runtimeNames(play.tasks + play.handlers.map(TaskItem.task))
+        let runtimeNames = EngineContext.runtimeNames(play.tasks + play.handlers.map(TaskItem.task), registry: engine.registry)
         let slots = Slots<HostRun>(count: batch.count)
         let hostVars = state.hostVars
         let lockstep = play.needsLockstep

@@ -12,9 +12,9 @@ extension EngineContext {
         return check.problems
     }
 
-    /// Names that tasks define while running (register, set_fact, include_vars):
-    /// an undefined variable among them is not an error before the run.
-    static func runtimeNames(_ items: [TaskItem]) -> (names: Set<String>, open: Bool) {
+    /// Names that tasks define while running (register, set_fact, include_vars, a facts module's
+    /// facts, a rescue's ansible_failed_*): an undefined variable among them is not an error before the run.
+    static func runtimeNames(_ items: [TaskItem], registry: ModuleRegistry? = nil) -> (names: Set<String>, open: Bool) {
         var names: Set<String> = ["ansible_failed_task", "ansible_failed_result"]
         var open = false
         func visit(_ item: TaskItem) {
@@ -24,7 +24,7 @@ extension EngineContext {
                 if task.module == EngineAction.setFact.rawValue {
                     names.formUnion((try? EngineActionArguments.parse(task.arguments, .setFact))?.keys ?? [])
                 }
-                if task.module == EngineAction.includeVars.rawValue { open = true }
+                if task.module == EngineAction.includeVars.rawValue || registry?.types[task.module]?.returnsFacts == true { open = true }
             case .block(let b): (b.tasks + b.rescue + b.always).forEach(visit)
             case .include: open = true
             }
@@ -47,28 +47,27 @@ struct PlaybookCheck {
     }
 
     mutating func check(_ play: Play) {
-        handlers = play.handlers.flatMap { [$0.name].compactMap { $0 } + $0.listen }
+        let roleHandlers = (play.tasks + play.handlers.map(TaskItem.task)).flatMap(\.staticRoleHandlers)
+        handlers = (play.handlers + roleHandlers).flatMap { [$0.name].compactMap { $0 } + $0.listen }
         templates(in: .dict(play.vars), expression: false, at: play.location)
-        for item in play.tasks { check(item, chain: []) }
-        for handler in play.handlers { check(.task(handler), chain: []) }
+        for item in play.tasks { check(item) }
+        for handler in play.handlers { check(.task(handler)) }
     }
 
-    mutating func check(_ item: TaskItem, chain: [String]) {
+    mutating func check(_ item: TaskItem) {
         switch item {
         case .block(let block):
             common(block.common)
-            for inner in block.tasks + block.rescue + block.always { check(inner, chain: chain) }
+            for inner in block.tasks + block.rescue + block.always { check(inner) }
         case .include(let include):
             common(include.common)
             if let loop = include.loop { templates(in: loop, expression: false, at: include.common.location) }
-            // A static file name is followed (once per chain of includes: a file may include itself on purpose).
-            guard !Templar.containsTemplate(include.file), !chain.contains(include.file) else { return }
-            guard FileManager.default.fileExists(atPath: include.file) else {
-                return note(include.common.location, "include_tasks: no file \(include.file)")
+            // What a static name holds was loaded with the playbook: walked here as if it ran.
+            switch include.preloaded {
+            case .loaded(let items)?: for inner in items { check(inner) }
+            case .failed(let error)?: problems.append(error)
+            case .recursive?, nil: break
             }
-            let (items, errors) = engine.loader.loadTaskFileCollecting(include.file, common: include.inner)
-            problems += errors
-            for inner in items { check(inner, chain: chain + [include.file]) }
         case .task(let task):
             check(task)
         }
@@ -199,10 +198,10 @@ extension HostRun {
                 do {
                     // A task that runs elsewhere (delegate_to) observes that host when it runs.
                     if try runsElsewhere(task, templar) { return }
-                    if let loop = task.loop {
-                        let items = try loopItems(loop, templar)
+                    if task.loop != nil {
+                        let items = try loopItems(of: task, templar)
                         for (index, item) in items.enumerated() {
-                            try collect(task, type, makeTemplar(vars.merging(try loopVariables(task, item, index, of: items, templar)), task.common),
+                            try collect(task, type, makeTemplar(vars.merging(try loopVariables(task.loopControl, item, index, of: items, templar)), task.common),
                                         key: "\(task.common.location)#\(index)")
                         }
                     } else {
@@ -235,6 +234,19 @@ extension Value {
         case .list(let items): return items.contains { $0.containsTemplate }
         case .dict(let d): return d.contains { $0.value.containsTemplate }
         default: return false
+        }
+    }
+}
+
+extension TaskItem {
+    /// Handlers of the roles this item loads statically (include_role with a static name included).
+    var staticRoleHandlers: [Task] {
+        switch self {
+        case .task: return []
+        case .block(let block): return (block.role?.handlers ?? []) + (block.tasks + block.rescue + block.always).flatMap(\.staticRoleHandlers)
+        case .include(let include):
+            if case .loaded(let items)? = include.preloaded { return items.flatMap(\.staticRoleHandlers) }
+            return []
         }
     }
 }

@@ -16,17 +16,13 @@ enum PlaybookKeywords {
     static let block: Set<String> = shared.union(["block", "rescue", "always", "when", "notify", "delegate_to"])
 
     static let task: Set<String> = shared.union([
-        "when", "loop", "with_items", "with_list", "loop_control", "notify", "register", "changed_when",
+        "when", "loop", "loop_control", "notify", "register", "changed_when",
         "failed_when", "args", "delegate_to", "local_action", "action", "retries", "delay", "until",
         "include_tasks", "import_tasks", "ansible.builtin.include_tasks", "ansible.builtin.import_tasks",
+        "include_role", "import_role", "ansible.builtin.include_role", "ansible.builtin.import_role",
     ])
 
     static let handler: Set<String> = task.union(["listen"])
-
-    /// `import_tasks` hands its keywords to every task it brings in.
-    static let importTasks: Set<String> = shared.union(["when", "notify", "delegate_to"])
-    /// `include_tasks` runs when reached: its keywords are about the include itself.
-    static let includeTasks: Set<String> = ["name", "when", "tags", "vars", "loop", "with_items", "with_list", "loop_control"]
 
     static let loopControl: Set<String> = ["loop_var", "index_var", "label", "pause", "extended", "extended_allitems"]
 
@@ -45,17 +41,18 @@ enum PlaybookKeywords {
         "fact_path": "provision does not read local facts ('fact_path') yet",
         "include": "'include' was removed in Ansible 2.16: use include_tasks (dynamic) or import_tasks (static)",
         "ansible.builtin.include": "'include' was removed in Ansible 2.16: use include_tasks (dynamic) or import_tasks (static)",
-        "include_role": "provision does not implement include_role yet; list the role under the play's 'roles:'",
-        "import_role": "provision does not implement import_role yet; list the role under the play's 'roles:'",
-        "ansible.builtin.include_role": "provision does not implement include_role yet; list the role under the play's 'roles:'",
-        "ansible.builtin.import_role": "provision does not implement import_role yet; list the role under the play's 'roles:'",
         "break_when": "provision does not implement 'loop_control.break_when' yet",
     ]
 
+    /// The `with_<lookup>` loops among a task's keys (the loop reader checks their lookup).
+    static func loops(in pairs: [YAMLPair]) -> Set<String> {
+        Set(pairs.map { YAMLJSON.keyText($0.key) }.filter { PlaybookLoader.loopLookup($0) != nil })
+    }
+
     /// Why `key` cannot go on a `what` (play, block, task, handler), or nil when it is no Ansible keyword.
     static func refusal(_ key: String, on what: String) -> String? {
-        if key.hasPrefix("with_") {
-            return "'\(key)' is an Ansible loop provision does not implement yet (use 'loop:' with a filter)"
+        if key.hasPrefix("with_"), AnsibleNames.lookups.contains(String(key.dropFirst(5))) {
+            return "'\(key)' loops over the '\(key.dropFirst(5))' lookup, which provision does not implement yet"
         }
         if let reason = unsupported[key] { return reason }
         let elsewhere: [(String, Set<String>)] = [("play", play), ("block", block), ("task", task), ("handler", handler)]

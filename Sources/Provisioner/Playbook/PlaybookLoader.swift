@@ -10,12 +10,17 @@ public struct PlaybookLoader {
     public var moduleNames: [String]
     /// Extra folders searched for roles (`roles_path`), after `roles/` beside the playbook.
     public var rolesPath: [String]
+    /// Where problems go while a playbook is read for validation (nil: the first one is thrown).
+    var errorSink: LoadErrors?
 
     public init(resolveModule: @escaping (String) -> String?, moduleNames: [String], rolesPath: [String] = []) {
         self.resolveModule = resolveModule
         self.moduleNames = moduleNames
         self.rolesPath = rolesPath
     }
+
+    static var playKeys: Set<String> { PlaybookKeywords.play }
+    static var taskKeys: Set<String> { PlaybookKeywords.task }
 
     // MARK: Playbooks
 
@@ -28,13 +33,32 @@ public struct PlaybookLoader {
 
     /// Loads as much of the playbook as it can, returning what it could not read beside it.
     public func loadPlaybookCollecting(_ path: String) throws -> (Playbook, [Error]) {
+        var collecting = self
         let sink = LoadErrors()
-        let playbook = try loadPlaybook(path, sink: sink, chain: [])
-        return (playbook, sink.errors)
+        collecting.errorSink = sink
+        do {
+            let playbook = try collecting.loadPlaybook((path as NSString).standardizingPath, chain: [])
+            return (playbook, sink.errors)
+        } catch let error as RecursionError {
+            throw error.parseError
+        }
     }
 
-    func loadPlaybook(_ path: String, sink: LoadErrors, chain: [String]) throws -> Playbook {
-        let doc = try loadDocument(path, sink: sink)
+    /// Runs `body`; while validating, a problem in it is recorded and nil returned so that loading goes on.
+    @discardableResult
+    func collecting<T>(_ body: () throws -> T) throws -> T? {
+        do {
+            return try body()
+        } catch {
+            let problem = (error as? RecursionError)?.parseError ?? error
+            guard let sink = errorSink, problem is ParseError || problem is ParseErrors else { throw error }
+            sink.errors += ParseErrors.flatten(problem)
+            return nil
+        }
+    }
+
+    func loadPlaybook(_ path: String, chain: [IncludeStep]) throws -> Playbook {
+        let doc = try loadDocument(path)
         let location = doc.location(of: doc.root)
         guard let items = doc.root.items else {
             throw ParseError("a playbook is a list of plays (each starting with '- hosts: ...')", at: location)
@@ -42,17 +66,10 @@ public struct PlaybookLoader {
         var plays: [Play] = []
         for item in items {
             if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
-                try collecting(doc) {
-                    guard let file = imported.string else { throw ParseError("import_playbook takes a file name", at: doc.location(of: imported)) }
-                    let target = resolve(file, against: doc.directory)
-                    guard !chain.contains(target) else {
-                        throw ParseError("import_playbook: \(file) imports itself (through \(chain.joined(separator: " -> ")))", at: doc.location(of: imported))
-                    }
-                    plays += try loadPlaybook(target, sink: sink, chain: chain + [path]).plays
-                }
+                plays += try collecting { try importedPlaybook(imported, in: doc, chain: chain) } ?? []
                 continue
             }
-            if let play = try collecting(doc, { try loadPlay(item, in: doc) }) { plays.append(play) }
+            if let play = try collecting({ try loadPlay(item, in: doc) }) { plays.append(play) }
         }
         return Playbook(file: path, plays: plays)
     }
@@ -81,7 +98,7 @@ public struct PlaybookLoader {
                 become: common.become,
                 becomeUser: common.becomeUser,
                 vars: common.vars,
-                varsFiles: try node["vars_files"].map { try stringList($0, "vars_files", in: doc) } ?? [],
+                varsFiles: try node["vars_files"].map { try varsFiles($0, in: doc) } ?? [],
                 gatherFacts: try node["gather_facts"].map { try boolean($0, "gather_facts", in: doc) } ?? true,
                 serial: node["serial"].map(Value.init),
                 maxFailPercentage: try node["max_fail_percentage"].map { try number($0, "max_fail_percentage", in: doc) },
@@ -90,7 +107,7 @@ public struct PlaybookLoader {
                 common: common,
                 tasks: [], handlers: [], roleDefaults: ValueDict(), roleVars: ValueDict(),
                 location: location, directory: doc.directory)
-            // Tasks inherit the play's keywords; its connection settings and vars apply through the host.
+            // Tasks inherit the play's keywords; its connection settings and vars reach them through the host.
             play.common.vars = ValueDict()
             play.common.become = nil
             play.common.becomeUser = nil
@@ -119,23 +136,22 @@ public struct PlaybookLoader {
         let common = play.common
         let flush = implicitFlush(at: location, directory: doc.directory)
         // Ansible runs notified handlers after each section: pre_tasks, roles and tasks, post_tasks.
-        play.tasks += try node["pre_tasks"].map { try taskList($0, in: doc, common: common) } ?? []
+        play.tasks += try collecting { try node["pre_tasks"].map { try taskList($0, in: doc, common: common) } ?? [] } ?? []
         play.tasks.append(flush)
-        for roleNode in node["roles"]?.items ?? [] {
-            guard let role = try collecting(doc, { try loadRole(roleNode, in: doc, playCommon: common) }) else { continue }
-            play.tasks += role.tasks
-            play.handlers += role.handlers
-            play.roleDefaults = play.roleDefaults.merging(role.defaults)
-            play.roleVars = play.roleVars.merging(role.vars)
-        }
         if let roles = node["roles"], roles.items == nil, !roles.isNull {
             throw ParseError("'roles' must be a list of role names", at: doc.location(of: roles))
         }
-        play.tasks += try node["tasks"].map { try taskList($0, in: doc, common: common) } ?? []
+        for roleNode in node["roles"]?.items ?? [] {
+            play.tasks += try collecting { try loadRole(try roleRequest(roleNode, in: doc, inherited: common, directory: doc.directory)) } ?? []
+        }
+        play.tasks += try collecting { try node["tasks"].map { try taskList($0, in: doc, common: common) } ?? [] } ?? []
         play.tasks.append(flush)
-        play.tasks += try node["post_tasks"].map { try taskList($0, in: doc, common: common) } ?? []
+        play.tasks += try collecting { try node["post_tasks"].map { try taskList($0, in: doc, common: common) } ?? [] } ?? []
         play.tasks.append(flush)
-        play.handlers += try node["handlers"].map { try taskList($0, in: doc, common: common, handlers: true).flatMap(\.flattenedTasks) } ?? []
+        play.exposeStaticRoles()
+        play.handlers += try collecting {
+            try node["handlers"].map { try taskList($0, in: doc, common: common, handlers: true).flatMap(\.flattenedTasks) } ?? []
+        } ?? []
         return play
     }
 
@@ -164,29 +180,6 @@ public struct PlaybookLoader {
 
     // MARK: Tasks
 
-    /// A task file (for `import_tasks`/`include_tasks` and roles): a list of tasks.
-    public func loadTaskFile(_ path: String, common: TaskCommon) throws -> [TaskItem] {
-        try loadTaskFile(path, common: common, sink: nil, handlers: false)
-    }
-
-    /// A task file read for validation: its problems go into `problems` and loading goes on.
-    public func loadTaskFileCollecting(_ path: String, common: TaskCommon, handlers: Bool = false) -> ([TaskItem], [Error]) {
-        let sink = LoadErrors()
-        do {
-            return (try loadTaskFile(path, common: common, sink: sink, handlers: handlers), sink.errors)
-        } catch {
-            return ([], sink.errors + ParseErrors.flatten(error))
-        }
-    }
-
-    func loadTaskFile(_ path: String, common: TaskCommon, sink: LoadErrors?, handlers: Bool) throws -> [TaskItem] {
-        let doc = try loadDocument(path, sink: sink)
-        if doc.root.isNull { return [] }
-        var inner = common
-        inner.directory = doc.directory
-        return try taskList(doc.root, in: doc, common: inner, handlers: handlers)
-    }
-
     func taskList(_ node: YAMLNode, in doc: LoadedFile, common: TaskCommon, handlers: Bool = false) throws -> [TaskItem] {
         if node.isNull { return [] }
         guard let items = node.items else {
@@ -194,12 +187,12 @@ public struct PlaybookLoader {
         }
         var result: [TaskItem] = []
         for item in items {
-            result += try collecting(doc) { try taskItems(item, in: doc, common: common, handlers: handlers) } ?? []
+            result += try collecting { try taskItems(item, in: doc, common: common, handlers: handlers) } ?? []
         }
         return result
     }
 
-    func taskItems(_ node: YAMLNode, in doc: LoadedFile, common inherited: TaskCommon, handlers: Bool) throws -> [TaskItem] {
+    func taskItems(_ node: YAMLNode, in doc: LoadedFile, common inherited: TaskCommon, handlers: Bool = false) throws -> [TaskItem] {
         let location = doc.location(of: node)
         guard let pairs = node.pairs else {
             throw ParseError("a task is a mapping ('- name: ...' then one module), not \(YAMLResolver.display(node))", at: location)
@@ -215,46 +208,25 @@ public struct PlaybookLoader {
                 throw ParseErrors(problems + ParseErrors.flatten(error))
             }
             let name = try? node["name"].map { try scalarText($0, "name", in: doc) }
-            let tasks = try collecting(doc) { try taskList(block, in: doc, common: common, handlers: handlers) }
-            let rescue = try collecting(doc) { try node["rescue"].map { try taskList($0, in: doc, common: common, handlers: handlers) } ?? [] }
-            let always = try collecting(doc) { try node["always"].map { try taskList($0, in: doc, common: common, handlers: handlers) } ?? [] }
-            if node["rescue"]?.isNull == false, node["rescue"]?.items == nil { problems.append(ParseError("'rescue' must be a list of tasks", at: doc.location(of: node["rescue"] ?? node))) }
+            let tasks = try collecting { try taskList(block, in: doc, common: common, handlers: handlers) }
+            let rescue = try collecting { try node["rescue"].map { try taskList($0, in: doc, common: common, handlers: handlers) } ?? [] }
+            let always = try collecting { try node["always"].map { try taskList($0, in: doc, common: common, handlers: handlers) } ?? [] }
+            if let rescueNode = node["rescue"], !rescueNode.isNull, rescueNode.items == nil {
+                problems.append(ParseError("'rescue' must be a list of tasks", at: doc.location(of: rescueNode)))
+            }
             try throwIfAny(problems)
             return [.block(Block(name: name ?? nil, tasks: tasks ?? [], rescue: rescue ?? [], always: always ?? [], common: common))]
         }
         let common = try commonKeywords(node, in: doc, inherited: base)
         for key in ["import_tasks", "include_tasks", "ansible.builtin.import_tasks", "ansible.builtin.include_tasks"] {
             guard let fileNode = node[key] else { continue }
-            let allowed = key.hasSuffix("import_tasks") ? PlaybookKeywords.importTasks : PlaybookKeywords.includeTasks
-            try throwIfAny(keyProblems(pairs, allowed: allowed.union([key]), what: key, in: doc))
-            if let apply = fileNode["apply"] {
-                throw ParseError("provision does not implement include_tasks 'apply' yet", at: doc.location(of: apply))
-            }
-            let file = try fileNode.string ?? fileNode["file"]?.string
-                ?? { throw ParseError("\(key) takes a file name", at: doc.location(of: fileNode)) }()
-            let path = resolve(file, against: common.directory, role: common.role, folder: "tasks")
-            if key.hasSuffix("import_tasks") {
-                guard !file.contains("{{"), !file.contains("{%") else {
-                    throw ParseError("import_tasks is static: its file name cannot use variables (use include_tasks)", at: doc.location(of: fileNode))
-                }
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw ParseError("import_tasks: no file \(path)", at: doc.location(of: fileNode))
-                }
-                guard !doc.chain.contains(path) else {
-                    throw ParseError("import_tasks: \(file) imports itself", at: doc.location(of: fileNode))
-                }
-                let imported = try loadDocument(path, sink: doc.errors, chain: doc.chain + [doc.stream.file])
-                if imported.root.isNull { return [] }
-                var inner = common
-                inner.directory = imported.directory
-                return try taskList(imported.root, in: imported, common: inner, handlers: handlers)
-            }
-            // The include's own `when` and `tags` decide whether it runs; the tasks it brings do not inherit them.
-            var inner = common
-            inner.when = base.when
-            inner.tags = base.tags
-            return [.include(Include(file: path, common: common, inner: inner, loop: try loopValue(node, in: doc),
-                                     loopControl: try loopControl(node, in: doc)))]
+            try throwIfAny(keyProblems(pairs, allowed: PlaybookKeywords.task.union(PlaybookKeywords.loops(in: pairs)), what: "task", in: doc))
+            return try taskFileItems(key, fileNode, node: node, in: doc, inherited: inherited, common: common)
+        }
+        for key in ["import_role", "include_role", "ansible.builtin.import_role", "ansible.builtin.include_role"] {
+            guard let argsNode = node[key] else { continue }
+            try throwIfAny(keyProblems(pairs, allowed: PlaybookKeywords.task.union(PlaybookKeywords.loops(in: pairs)), what: "task", in: doc))
+            return try roleTask(key, argsNode, node: node, in: doc, inherited: inherited, common: common)
         }
         return [.task(try task(node, pairs: pairs, in: doc, common: common, handler: handlers))]
     }
@@ -342,7 +314,7 @@ public struct PlaybookLoader {
                 problems.append(ParseError("task keys must be names", at: doc.location(of: pair.key)))
                 continue
             }
-            if allowed.contains(key) { continue }
+            if allowed.contains(key) || PlaybookLoader.loopLookup(key) != nil { continue }
             guard let resolved = resolveModule(key) else {
                 problems.append(ParseError(unknownKeyMessage(key, what: handler ? "handler" : "task", collections: common.collections), at: doc.location(of: pair.key)))
                 continue
@@ -420,13 +392,18 @@ public struct PlaybookLoader {
                 name: try node["name"].map { try scalarText($0, "name", in: doc) },
                 module: canonical, moduleAsWritten: written, arguments: arguments, argumentLocations: locations,
                 moduleLocation: moduleLocation, common: delegated,
-                loop: try loopValue(node, in: doc), loopControl: try loopControl(node, in: doc),
+                loop: nil, loopControl: try loopControl(node, in: doc),
                 notify: try node["notify"].map { try stringList($0, "notify", in: doc) } ?? common.notify ?? [],
                 notifyLocation: node["notify"].map { doc.location(of: $0) },
                 listen: try node["listen"].map { try stringList($0, "listen", in: doc) } ?? [],
                 register: try node["register"].map { try identifier($0, "register", in: doc) },
                 changedWhen: node["changed_when"].map(conditions),
                 failedWhen: node["failed_when"].map(conditions))
+            if task != nil {
+                let (loop, with) = try self.loop(of: node, in: doc)
+                task?.loop = loop
+                task?.loopWith = with
+            }
             task?.until = node["until"].map(conditions)
             task?.retries = try node["retries"].map { try integerOrTemplate($0, "retries", in: doc) }
             task?.delay = try node["delay"].map { try integerOrTemplate($0, "delay", in: doc) }
@@ -481,25 +458,6 @@ public struct PlaybookLoader {
         return what == "module" ? "no module '\(key)'\(hint)" : "'\(key)' is neither a module nor a \(what) keyword\(hint)"
     }
 
-    func loopValue(_ node: YAMLNode, in doc: LoadedFile) throws -> Value? {
-        let loops = ["loop", "with_items", "with_list"].compactMap { key in node[key].map { (key, $0) } }
-        if loops.count > 1 {
-            throw ParseError("use one of loop/with_items/with_list, not \(loops.map(\.0).joined(separator: " and "))", at: doc.location(of: loops[1].1))
-        }
-        guard let (key, loop) = loops.first else { return nil }
-        switch loop.value {
-        case .sequence, .string: break
-        default:
-            throw ParseError("'\(key)' takes a list or a template that gives one (\"{{ my_list }}\")", at: doc.location(of: loop))
-        }
-        var value = Value(loop)
-        // with_items flattens one level, as Ansible does.
-        if key == "with_items", case .list(let items) = value {
-            value = .list(items.flatMap { $0.list ?? [$0] })
-        }
-        return value
-    }
-
     func loopControl(_ node: YAMLNode, in doc: LoadedFile) throws -> LoopControl {
         var control = LoopControl()
         guard let lc = node["loop_control"] else { return control }
@@ -508,65 +466,14 @@ public struct PlaybookLoader {
         if let v = lc["loop_var"] { control.loopVar = try identifier(v, "loop_var", in: doc) }
         if let v = lc["index_var"] { control.indexVar = try identifier(v, "index_var", in: doc) }
         if let v = lc["label"] { control.label = Value(v) }
-        if let v = lc["pause"] { control.pause = Value(v) }
         if let v = lc["extended"] { control.extended = Value(v) }
         if let v = lc["extended_allitems"] { control.extendedAllItems = Value(v) }
+        if let v = lc["pause"] { control.pause = Value(v) }
         return control
     }
 
     func conditions(_ node: YAMLNode) -> [Value] {
         node.items?.map(Value.init) ?? [Value(node)]
-    }
-
-    // MARK: Roles
-
-    struct LoadedRole {
-        var tasks: [TaskItem]
-        var handlers: [Task]
-        var defaults: ValueDict
-        var vars: ValueDict
-    }
-
-    func loadRole(_ node: YAMLNode, in doc: LoadedFile, playCommon: TaskCommon) throws -> LoadedRole {
-        let nameNode = node.string != nil ? node : (node["role"] ?? node["name"])
-        guard let nameNode, let name = nameNode.string else {
-            throw ParseError("a role entry is a name or a mapping with 'role: NAME'", at: doc.location(of: node))
-        }
-        let candidates = ([doc.directory + "/roles"] + rolesPath).map { "\($0)/\(name)" } + [resolve(name, against: doc.directory)]
-        guard let path = candidates.first(where: { isDirectory($0) }) else {
-            throw ParseError("role '\(name)' not found (looked in \(candidates.joined(separator: ", ")))", at: doc.location(of: nameNode))
-        }
-        var common = playCommon
-        common.role = RoleContext(name: name, path: path)
-        common.location = doc.location(of: node)
-        if node.pairs != nil {
-            common.when += node["when"].map(conditions) ?? []
-            common.tags += try node["tags"].map { try stringList($0, "tags", in: doc) } ?? []
-            // Role parameters: every other key is a variable of the role's tasks.
-            for pair in node.pairs ?? [] {
-                guard let key = pair.key.string, !["role", "name", "when", "tags", "vars"].contains(key) else { continue }
-                common.vars[key] = Value(pair.value)
-            }
-            if let vars = node["vars"] { common.vars = common.vars.merging(try mapping(vars, "vars", in: doc)) }
-        }
-        func optionalFile(_ folder: String) -> String? {
-            ["main.yml", "main.yaml", "main"].map { "\(path)/\(folder)/\($0)" }.first { FileManager.default.fileExists(atPath: $0) }
-        }
-        func varsFile(_ folder: String) throws -> ValueDict {
-            guard let file = optionalFile(folder) else { return ValueDict() }
-            let vars = try loadDocument(file)
-            if vars.root.isNull { return ValueDict() }
-            return try mapping(vars.root, "\(folder)/main.yml", in: vars)
-        }
-        var handlerCommon = common
-        handlerCommon.when = []
-        return LoadedRole(
-            tasks: try optionalFile("tasks").map { try loadTaskFile($0, common: common, sink: doc.errors, handlers: false) } ?? [],
-            handlers: try optionalFile("handlers").map {
-                try loadTaskFile($0, common: handlerCommon, sink: doc.errors, handlers: true).flatMap(\.flattenedTasks)
-            } ?? [],
-            defaults: try varsFile("defaults"),
-            vars: try varsFile("vars"))
     }
 
     // MARK: Files
@@ -575,14 +482,10 @@ public struct PlaybookLoader {
         var stream: YAMLStream
         var root: YAMLNode
         var directory: String
-        /// Where problems go while validating (nil: the first one is thrown).
-        var errors: LoadErrors?
-        /// The files importing this one, to refuse an import cycle.
-        var chain: [String] = []
         func location(of node: YAMLNode) -> SourceLocation { stream.location(of: node) }
     }
 
-    func loadDocument(_ path: String, sink: LoadErrors? = nil, chain: [String] = []) throws -> LoadedFile {
+    func loadDocument(_ path: String) throws -> LoadedFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ParseError("cannot read \(path): \(isDirectory(path) ? "it is a directory" : "no such file")", at: SourceLocation(file: path, line: 1, column: 1))
         }
@@ -591,19 +494,7 @@ public struct PlaybookLoader {
             throw ParseError("expected one YAML document, found \(stream.documents.count)", at: stream.location(of: stream.documents[1]))
         }
         let root = stream.documents.first ?? YAMLNode(.null, mark: SourceMark(line: 1, column: 1))
-        return LoadedFile(stream: stream, root: root, directory: (path as NSString).deletingLastPathComponent, errors: sink, chain: chain)
-    }
-
-    /// Runs `body`; when validating, a problem in it is recorded and nil returned so that loading goes on.
-    @discardableResult
-    func collecting<T>(_ doc: LoadedFile, _ body: () throws -> T) throws -> T? {
-        do {
-            return try body()
-        } catch {
-            guard let sink = doc.errors, error is ParseError || error is ParseErrors else { throw error }
-            sink.errors += ParseErrors.flatten(error)
-            return nil
-        }
+        return LoadedFile(stream: stream, root: root, directory: (path as NSString).deletingLastPathComponent)
     }
 
     /// A path as Ansible resolves it: absolute, or relative to the role's folder, then the file's.
@@ -685,6 +576,10 @@ public struct PlaybookLoader {
 
     func mapping(_ node: YAMLNode, _ key: String, in doc: LoadedFile) throws -> ValueDict {
         if node.isNull { return ValueDict() }
+        if key == "vars", node.items != nil {
+            throw ParseError("'vars' must be a mapping of names to values; a list of mappings is refused by Ansible 2.19 too "
+                + "(\"Vars in a Play must be specified as a dictionary\"): merge the list's entries into one mapping", at: doc.location(of: node))
+        }
         guard node.pairs != nil, case .dict(let d) = Value(node) else {
             throw ParseError("'\(key)' must be a mapping of names to values", at: doc.location(of: node))
         }

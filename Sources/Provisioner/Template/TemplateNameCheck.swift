@@ -57,6 +57,12 @@ enum TemplateNameCheck {
         case .with(let assignments, let body):
             for assignment in assignments { collect(assignment.value, into: &uses) }
             for inner in body { collect(inner, into: &uses) }
+        case .macro(let macro):
+            for parameter in macro.parameters { if let value = parameter.defaultValue { collect(value, into: &uses) } }
+            for inner in macro.body { collect(inner, into: &uses) }
+        case .callBlock(let call, let body, _):
+            collect(call, into: &uses)
+            for inner in body { collect(inner, into: &uses) }
         }
     }
 
