@@ -201,7 +201,11 @@ public final class PlaybookRunner: HostDirectory {
                                   inventoryVars: vars, hostVars: hostVars[host] ?? ValueDict(), coordinator: coordinator)
                 run.lockstep = lockstep
                 try run.prepare()
-                try run.prefetch(runtimeNames: runtimeNames)
+                do {
+                    try run.prefetch(runtimeNames: runtimeNames)
+                } catch let error as TransportError where error.unreachable && !play.gatherFacts {
+                    // As Ansible: the first task that reaches the host finds it unreachable (ignore_unreachable may forgive it).
+                }
                 slots.set(index, .success(run))
             } catch {
                 slots.set(index, .failure(error))

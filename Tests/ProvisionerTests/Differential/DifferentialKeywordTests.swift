@@ -188,6 +188,18 @@ final class DifferentialKeywordTests: XCTestCase {
               when: inventory_hostname in ['a', 'b']
             - copy: {dest: "{{ root }}/after-{{ inventory_hostname }}", content: x}
         """, inventory: fourHosts),
+        DifferentialPlay("ignore_unreachable forgives the first task that finds a host unreachable", play: """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - command: /bin/true
+              ignore_unreachable: true
+            - copy: {dest: "{{ root }}/still-{{ inventory_hostname }}", content: x}
+              delegate_to: localhost
+            - command: /bin/true
+            - copy: {dest: "{{ root }}/after-{{ inventory_hostname }}", content: x}
+              delegate_to: localhost
+        """, inventory: "a ansible_connection=local\nu ansible_host=127.0.0.1 ansible_port=1 ansible_user=root ansible_ssh_args=''\n"),
         DifferentialPlay("failed hosts leave later plays out", play: """
         - hosts: all
           gather_facts: false
