@@ -110,6 +110,17 @@ final class DifferentialKeywordTests: XCTestCase {
               run_once: true
             - copy: {dest: "{{ root }}/never-{{ inventory_hostname }}", content: x}
         """, inventory: threeHosts),
+        DifferentialPlay("run_once in a block the first host skips: the next host runs it", play: """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - block:
+                - shell: echo {{ inventory_hostname }} >> {{ root }}/ran
+                  run_once: true
+                  register: r
+              when: inventory_hostname != 'a'
+            - copy: {dest: "{{ root }}/got-{{ inventory_hostname }}", content: "{{ r.cmd | default('none') | replace(root, 'ROOT') }}"}
+        """, inventory: threeHosts),
         DifferentialPlay("run_once per serial batch and with a loop", play: """
         - hosts: all
           gather_facts: false
