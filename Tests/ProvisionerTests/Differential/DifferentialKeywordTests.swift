@@ -454,6 +454,24 @@ final class DifferentialKeywordTests: XCTestCase {
               loop: [x, y, z]
               loop_control: {extended: true, pause: 0.1, index_var: i}
         """),
+        DifferentialPlay("a block's when skips and counts each task, rescue and always too; its tasks see changes", play: """
+        - hosts: all
+          gather_facts: false
+          vars: {go: true}
+          tasks:
+            - block:
+                - copy: {dest: "{{ root }}/one", content: x}
+                - command: /bin/false
+              rescue:
+                - copy: {dest: "{{ root }}/rescued", content: x}
+              always:
+                - copy: {dest: "{{ root }}/always", content: x}
+              when: false
+            - block:
+                - set_fact: {go: false}
+                - copy: {dest: "{{ root }}/after-change", content: x}
+              when: go
+        """),
         DifferentialPlay("notify on a block reaches its tasks' changes", play: """
         - hosts: all
           gather_facts: false
