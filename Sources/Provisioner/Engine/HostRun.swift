@@ -111,7 +111,7 @@ final class HostRun {
 
     /// `meta: reset_connection`: the next task opens new sessions (and observes afresh).
     func resetConnection() {
-        connection.close()
+        connection.reset()
         transports = [:]
         caches = [:]
     }
