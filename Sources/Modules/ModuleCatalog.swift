@@ -36,5 +36,6 @@ public enum ModuleCatalog {
         ServiceFactsModule.self,
         UnarchiveModule.self,
         GitModule.self,
+        PipModule.self,
     ]
 }
