@@ -37,5 +37,10 @@ public enum ModuleCatalog {
         UnarchiveModule.self,
         GitModule.self,
         PipModule.self,
+        YumRepositoryModule.self,
+        AptRepositoryModule.self,
+        Deb822RepositoryModule.self,
+        AptKeyModule.self,
+        RPMKeyModule.self,
     ]
 }
