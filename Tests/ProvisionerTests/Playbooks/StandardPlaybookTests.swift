@@ -228,19 +228,24 @@ final class StandardPlaybookTests: XCTestCase {
         XCTAssertTrue(conf.contains("graphroot = \"/var/lib/containers/storage\""), conf)
         XCTAssertEqual(try fleet.run(port, "test -e /usr/share/containers/storage.conf").status, 1, "still no vendor file")
 
-        // A rootless user's file with only the task's keys is enough: containers-storage fills in the rest.
-        let play = try scratch.write("user-storage.yml", """
+        // A rootless user's files: storage.conf with only the task's keys is enough (containers-storage fills in
+        // the rest); registries.conf keeps the short-name aliases of the system's drop-in, which it replaces.
+        let play = try scratch.write("user-files.yml", """
         - hosts: linux_workstations
           tasks:
             - storage_conf: {user: alice, driver: vfs}
+            - registries_conf: {user: alice, short_name_mode: permissive}
 
         """)
         let user = try scratch.provision(["apply", play, "-i", hosts, "--json"])
         XCTAssertEqual(user.status, 0, user.stdout + user.stderr)
         XCTAssertEqual(try fleet.output(port, "cat ~alice/.config/containers/storage.conf"), "[storage]\ndriver = \"vfs\"\n")
-        XCTAssertEqual(try fleet.output(port, "cd / && runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$(id -u alice) "
-            + "podman info --format '{{.Store.GraphRoot}} {{.Store.GraphDriverName}}'"),
+        let asAlice = "cd / && runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$(id -u alice) PODMAN_IGNORE_CGROUPSV1_WARNING=1 "
+        XCTAssertEqual(try fleet.output(port, asAlice + "podman info --format '{{.Store.GraphRoot}} {{.Store.GraphDriverName}}'"),
                        "/home/alice/.local/share/containers/storage vfs\n")
+        // No registry is reachable: the pull fails, after saying how the short name resolved.
+        let pull = try fleet.run(port, asAlice + "podman pull busybox 2>&1 | head -n 1")
+        XCTAssertEqual(pull.stdout, "Resolved \"busybox\" as an alias (/home/alice/.config/containers/registries.conf)\n")
     }
 
     /// A server set up by hand before the standard: the old files are edited in place, the user's own
