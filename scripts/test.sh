@@ -55,12 +55,16 @@ if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v debootstrap 
     else
         echo "could not start the test hosts: the fleet tests will skip" >&2
     fi
-    # Fresh Debian trixie hosts without podman, for the standard's playbooks (podman runs nested inside them).
+    # Fresh Debian trixie hosts without podman, for the standard's playbooks (podman runs nested inside them):
+    # two stay fresh, the tests give the other three the shapes of testhosts/shapes/.
     standard_dir=${PROVISION_STANDARD_HOSTS_DIR:-/var/tmp/provision-testhosts-standard}
-    export PROVISION_STANDARD_HOSTS_DIR=$standard_dir
-    if PROVISION_TESTHOSTS_DIR="$standard_dir" PROVISION_TESTHOSTS_PORT=22301 PROVISION_TESTHOSTS_MODE=nested \
-        testhosts/fleet-up.sh 2 trixie >/dev/null; then
+    standard_port=${PROVISION_STANDARD_HOSTS_PORT:-22301}
+    export PROVISION_STANDARD_HOSTS_DIR=$standard_dir PROVISION_STANDARD_HOSTS_PORT=$standard_port
+    if PROVISION_TESTHOSTS_DIR="$standard_dir" PROVISION_TESTHOSTS_PORT=$standard_port PROVISION_TESTHOSTS_MODE=nested \
+        testhosts/fleet-up.sh 5 trixie >/dev/null; then
         standard_started=1
+        # The shapes (apt inside the hosts) are made meanwhile; each test waits for its own host's.
+        testhosts/shapes/apply.sh "$standard_dir" >"$standard_dir/shapes.log" 2>&1 &
     else
         echo "could not start the trixie test hosts: the standard playbook tests will skip" >&2
     fi
