@@ -41,7 +41,8 @@ public final class SSHConnection {
     /// the next session logs in anew, seeing, say, groups the user gained meanwhile.
     public func reset() {
         close()
-        guard target.controlPathDirectory != nil || target.sshArgs.contains(where: { $0.contains("ControlPath") }) else { return }
+        let shared = (target.sshArgs + target.commonArgs + target.extraArgs).contains { $0.contains("ControlPath") || $0.contains("ControlMaster") }
+        guard shared else { return }
         if let stop = try? SSHProcess(arguments: target.controlArguments("exit")) { stop.finish(grace: 5) }
     }
 
