@@ -128,6 +128,7 @@ final class ModuleBuiltinsTestHostTests: XCTestCase {
                 - copy:
                     dest: /tmp/provision-facts
                     content: "{{ packages['openssh-server'][0].source }} {{ services['ssh.service'].state }} {{ getent_passwd.tester[4] }}"
+                - file: {path: /srv/provision-www, state: directory}
                 - copy: {dest: /srv/provision-www/hello.txt, content: "hello over ssh\\n"}
                 - shell: "nohup python3 -m http.server 8899 --bind 127.0.0.1 --directory /srv/provision-www > /dev/null 2>&1 < /dev/null &"
                 - wait_for: {port: 8899, timeout: 20}
