@@ -202,6 +202,8 @@ final class DifferentialBuiltinModulesTests: XCTestCase {
     }
 
     func testUnarchiveAgrees() throws {
+        try TestSupport.require("zip", "the zip archive of the unarchive plays")
+        try TestSupport.require("unzip", "unarchive unpacks zip archives with unzip")
         try sh("""
             mkdir -p src/pkg/bin && echo one > src/pkg/a.txt && echo two > src/pkg/bin/run.sh && chmod 755 src/pkg/bin/run.sh \
               && ln -s a.txt src/pkg/link && (cd src && tar czf ../pkg.tgz pkg && zip -qry ../pkg.zip pkg)
@@ -245,7 +247,7 @@ final class DifferentialBuiltinModulesTests: XCTestCase {
     }
 
     func testGitAgrees() throws {
-        try XCTSkipIf(TestSupport.which("git") == nil, "no git here")
+        try TestSupport.require("git", "the git differential clones a repository made here")
         try sh("""
             git init -q -b main origin && cd origin && git config user.email t@e && git config user.name t \
               && echo one > a && git add a && git commit -qm one && git tag v1 && git tag -a v2 -m two \
@@ -333,7 +335,7 @@ final class DifferentialBuiltinModulesTests: XCTestCase {
     }
 
     func testPipAgrees() throws {
-        try XCTSkipIf(TestSupport.which("python3") == nil, "no python3 here")
+        try TestSupport.require("python3", "pip needs python3")
         let wheels = fixtures.appendingPathComponent("wheels")
         try FileManager.default.createDirectory(at: wheels, withIntermediateDirectories: true)
         // Two versions of a tiny package, built here: pip then needs no network.

@@ -30,8 +30,7 @@ final class ModuleBuiltinsTestHostTests: XCTestCase {
 
     /// A .deb built here and an apt repository (Packages) holding it, in scratch/repo.
     func makeRepository() throws {
-        try XCTSkipUnless(TestSupport.which("dpkg-deb") != nil && TestSupport.which("dpkg-scanpackages") != nil,
-                          "dpkg-deb and dpkg-scanpackages (dpkg-dev) build the test repository")
+        try TestSupport.require("dpkg-scanpackages", "dpkg-dev builds the test repository")
         try scratch.write("pkg/DEBIAN/control", """
             Package: provision-test-pkg
             Version: 1.0
@@ -97,7 +96,7 @@ final class ModuleBuiltinsTestHostTests: XCTestCase {
     }
 
     func testAptKeyWithAKeyMadeHere() throws {
-        try XCTSkipUnless(TestSupport.which("gpg") != nil, "gpg makes the test key")
+        try TestSupport.require("gpg", "gpg makes the test key")
         let home = scratch.path("gnupg")
         let made = try TestSupport.run("/bin/sh", ["-c", """
             mkdir -m 700 "$0" && GNUPGHOME="$0" gpg --batch --passphrase '' --quick-gen-key 'provision test <t@example.com>' ed25519 sign 1d 2>/dev/null \
