@@ -21,7 +21,14 @@ public enum ModuleCatalog {
         SubidModule.self,
         SysctlModule.self,
         NvidiaCDIModule.self,
-    ] + builtins
+    ] + builtins + services
+
+    /// Services (Podman/): units, containers, images.
+    static let services: [any Module.Type] = [
+        QuadletModule.self,
+        ContainerModule.self,
+        ImageModule.self,
+    ]
 
     /// Ansible builtins real playbooks reach for (issue 9 §3).
     static let builtins: [any Module.Type] = [
