@@ -36,8 +36,13 @@ extension EngineContext {
             case .dict(let args) where args["_raw_params"] == nil:
                 let templated = Set(args.filter { $0.value.containsTemplate }.map(\.key))
                 do {
-                    _ = try ModuleArguments.validate(args, against: type.arguments, module: task.moduleAsWritten, templated: templated)
+                    let validated = try ModuleArguments.validate(args, against: type.arguments, module: task.moduleAsWritten, templated: templated)
+                    // Literal arguments are checked whole here (a port out of range inside `sections`), before any host.
+                    if templated.isEmpty && task.loop == nil { _ = try type.init(validated) }
                 } catch let e as ArgumentError {
+                    let location = e.argument.flatMap { task.argumentLocations[$0] } ?? task.moduleLocation
+                    throw PreflightError("\(location): \(e.message)")
+                } catch let e as ModuleError {
                     let location = e.argument.flatMap { task.argumentLocations[$0] } ?? task.moduleLocation
                     throw PreflightError("\(location): \(e.message)")
                 }
