@@ -25,5 +25,7 @@ public enum ModuleCatalog {
         QuadletModule.self,
         ContainerModule.self,
         ImageModule.self,
+        VolumeBackupModule.self,
+        VolumeRestoreModule.self,
     ]
 }
