@@ -34,7 +34,6 @@ enum ImageReference {
 /// registry is asked for the tag's digest, and a tag that moved is pulled and reported.
 struct ImageModule: Module {
     static let name = "image"
-    static let aliases = ["podman_image"]
     static let summary = "A container image: pulled by pinned tag or digest, loaded from an archive, or removed"
     static let defersUnitRestarts = true
     static let arguments: [ArgumentSpec] = [

@@ -177,3 +177,39 @@ final class ContainerImageModuleTests: XCTestCase {
         XCTAssertEqual(PodmanProbe.images(user.scope).argv.suffix(5), ["/bin/sh", "-c", PodmanScope.runnerScript, "as-user", "ann"])
     }
 }
+
+/// volume_backup and volume_restore as plans: an archive with its sha256 stands; a restore is refused under
+/// running containers, skipped over data unless forced, and checks the sha256 in its script first.
+final class VolumeArchiveModuleTests: XCTestCase {
+    typealias F = ModuleFixture
+
+    func probe(_ volume: String) -> [String] { VolumeArchive.probe(volume, PodmanScope(user: nil)).argv }
+
+    func testBackup() throws {
+        let module = try F.make(VolumeBackupModule.self, ["name": "models", "dest": "/var/backups/models.tar"])
+        let fresh = try F.plan(module, commands: [probe("models"): F.ok("mountpoint /var/lib/containers/storage/volumes/models/_data\ndata\n")])
+        XCTAssertEqual(fresh.summaries, ["back up volume models to /var/backups/models.tar"])
+        let kept = try F.plan(module, files: ["/var/backups/models.tar": F.file("x"), "/var/backups/models.tar.sha256": F.file("y")],
+                              commands: [probe("models"): F.ok("mountpoint /x\n")])
+        XCTAssertEqual(kept.summaries, [])
+        XCTAssertEqual(try F.plan(module, commands: [probe("models"): F.ok("")]).failure, "there is no volume models in root's podman to back up")
+        XCTAssertThrowsError(try F.make(VolumeBackupModule.self, ["name": "models", "dest": "backup.tar"]))
+    }
+
+    func testRestore() throws {
+        let module = try F.make(VolumeRestoreModule.self, ["name": "models", "src": "/var/backups/models.tar"])
+        let archive = ["/var/backups/models.tar": F.file("x"), "/var/backups/models.tar.sha256": F.file("y")]
+        let missing = try F.plan(module, files: archive, commands: [probe("models"): F.ok("")])
+        XCTAssertEqual(missing.summaries, ["restore volume models from /var/backups/models.tar (creating it)"])
+        guard case .run(let command)? = missing.actions.first else { return XCTFail("\(missing.actions)") }
+        XCTAssertEqual(Array(command.argv.suffix(4)), ["volume-restore", "models", "/var/backups/models.tar", "0"])
+        XCTAssertTrue(VolumeArchive.restoreScript.contains("does not match"), "the script checks the sha256 before it changes anything")
+        let inUse = try F.plan(module, files: archive, commands: [probe("models"): F.ok("mountpoint /x\ndata\nuser ollama-granite4\n")])
+        XCTAssertEqual(inUse.failure, "volume models is in use by running containers (ollama-granite4): stop them first")
+        XCTAssertEqual(try F.plan(module, files: archive, commands: [probe("models"): F.ok("mountpoint /x\ndata\n")]).summaries, [])
+        let forced = try F.make(VolumeRestoreModule.self, ["name": "models", "src": "/var/backups/models.tar", "force": true])
+        XCTAssertEqual(try F.plan(forced, files: archive, commands: [probe("models"): F.ok("mountpoint /x\ndata\n")]).summaries.count, 1)
+        XCTAssertEqual(try F.plan(module, files: ["/var/backups/models.tar": F.file("x")], commands: [probe("models"): F.ok("")]).failure,
+                       "/var/backups/models.tar.sha256 does not exist: without it the archive cannot be checked")
+    }
+}

@@ -30,16 +30,9 @@ final class ImageContainerHostTests: XCTestCase {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func copyArchive(_ host: ServicesTestHost) throws {
-        let copy = try TestSupport.runSpawned("/usr/bin/scp", ["-q", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(host.fleet.folder)/known_hosts",
-                                                             "-i", "\(host.fleet.folder)/id_ed25519", "-P", "\(host.port)",
-                                                             ServicesTestHost.standIns + "/web.tar", "root@127.0.0.1:/var/tmp/web.tar"])
-        XCTAssertEqual(copy.status, 0, copy.stderr)
-    }
-
     func testImagesFromARegistryAndContainersThatStayPut() throws {
         let host = try ServicesTestHost()
-        try copyArchive(host)
+        try host.copyStandIn("web")
         let digest = try startRegistry(host)
         let scratch = try Scratch()
         defer { scratch.remove() }

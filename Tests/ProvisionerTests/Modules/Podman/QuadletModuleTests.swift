@@ -143,8 +143,9 @@ final class QuadletModuleTests: XCTestCase {
         XCTAssertEqual(newer.units.map(\.reload), [false])
         let older = try plan(module, listing: listing, files: ["/srv/web.conf": F.file("x", modified: 1_500)])
         XCTAssertEqual(older.summaries, [])
+        // The unit file is newer than the generator's last output: no daemon-reload since it changed.
         let reloadPending = P.listing(files: ["web.container": (1_000, webText)],
-                                      services: ["web.service": P.running().merging(["NeedDaemonReload": "yes"]) { $1 }])
+                                      services: ["web.service": P.running().merging(["generated": "900"]) { $1 }])
         let pending = try plan(module, listing: reloadPending, files: ["/srv/web.conf": F.file("x", modified: 1_500)])
         XCTAssertEqual(pending.summaries, ["restart web.service (web.container changed since the last daemon-reload)"])
         XCTAssertEqual(pending.units.map(\.reload), [true])
