@@ -224,9 +224,10 @@ struct QuadletModule: Module {
     // MARK: Plan
 
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
+        // The unit first: a template's bad port is refused whatever the host says.
+        let service = try self.service(context)
         let state = try self.state(observed, context)
         let listing = state.listing
-        let service = try self.service(context)
         var notes: [String] = []
         switch state.check {
         case .same: break

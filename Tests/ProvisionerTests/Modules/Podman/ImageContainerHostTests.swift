@@ -130,8 +130,8 @@ final class ImageContainerHostTests: XCTestCase {
         """)
         let refused = try scratch.provision(["apply", unreachable, "-i", inventory, "--json"])
         XCTAssertEqual(refused.status, 2)
-        let message = refused.tasks.first?["message"] as? String ?? ""
-        XCTAssertTrue(message.contains("127.0.0.1:5599") && message.contains("connection refused"), message)
+        let message = refused.tasks.first { $0["status"] as? String == "failed" }?["message"] as? String ?? ""
+        XCTAssertTrue(message.contains("pulling 127.0.0.1:5599/nothing/here:1 failed: Error: ") && message.contains("connection refused"), message)
 
         // Absent: container, then images.
         let removed = try apply(["state=absent"])

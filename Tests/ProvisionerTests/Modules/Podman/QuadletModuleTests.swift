@@ -263,6 +263,23 @@ final class QuadletModuleTests: XCTestCase {
         }
     }
 
+    func testATemplateIsRenderedCheckedAndWritten() throws {
+        let module = try quadlet(["name": "web", "src": "web.container.j2"])
+        XCTAssertEqual(module.controllerFiles.map(\.path), ["web.container.j2"])
+        let context = ModuleContext(readControllerFile: { path, kind in
+            XCTAssertEqual(kind, .template)
+            return Array("[Container]\nImage={{ image }}\nPublishPort=127.0.0.1:8080:80\n".utf8)
+        }, renderTemplate: { text, _ in text.replacingOccurrences(of: "{{ image }}", with: "localhost/web:1") })
+        let rendered = "[Container]\nImage=localhost/web:1\nPublishPort=127.0.0.1:8080:80\n"
+        XCTAssertTrue(try module.check(context).argv.contains(rendered), "the generator checks the rendered text")
+        let result = try F.plan(module, commands: [QuadletProbe.listing(module.scope).argv: P.listing(), try module.check(context).argv: P.check("ok 5.4.2")],
+                                context: context)
+        XCTAssertEqual(result.changes[0].diff?.after, rendered)
+        // A rendered port out of range is refused as a written one is, before anything changes.
+        let bad = ModuleContext(readControllerFile: { _, _ in Array("[Container]\nPublishPort=70000:80\n".utf8) })
+        XCTAssertThrowsError(try module.plan(Observations(), bad)) { XCTAssertTrue("\($0)".contains("port 70000 is out of range"), "\($0)") }
+    }
+
     func testServiceNames() throws {
         let cases: [(QuadletKind, String)] = [(.container, "web.service"), (.volume, "web-volume.service"), (.network, "web-network.service"),
                                               (.pod, "web-pod.service"), (.kube, "web.service"), (.image, "web-image.service"), (.build, "web-build.service")]
