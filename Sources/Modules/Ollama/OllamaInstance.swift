@@ -185,7 +185,8 @@ enum OllamaInstance {
             text.append(character)
             index = log.index(after: index)
         }
-        return text.split(whereSeparator: { $0 == "\n" }).compactMap { line in
+        // "\r\n" is one Character in Swift: a line break, not a repaint.
+        return text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").compactMap { line in
             let last = line.split(separator: "\r").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             return last.isEmpty ? nil : last
         }
