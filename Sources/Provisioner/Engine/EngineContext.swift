@@ -7,6 +7,8 @@ final class EngineContext: @unchecked Sendable {
     let loader: PlaybookLoader
     let reporter: RunReporter
     let config: AnsibleConfig
+    /// The inventory as add_host and group_by change it while the playbook runs.
+    var live: LiveInventory?
 
     init(options: RunOptions, registry: ModuleRegistry, loader: PlaybookLoader, reporter: RunReporter, config: AnsibleConfig) {
         self.options = options

@@ -27,8 +27,17 @@ final class HostRun {
     /// One transport and one observation cache per user the tasks act as.
     private var transports: [String: Transport] = [:]
     private var caches: [String: ObservationCache] = [:]
-    var failed = false
-    var unreachable = false
+    var failed = false { didSet { if failed { batch?.markStopped(batchIndex) } } }
+    var unreachable = false { didSet { if unreachable { batch?.markStopped(batchIndex) } } }
+    /// The batch this host runs in, for tasks run once per batch (add_host, pause).
+    var batch: HostBatch?
+    var batchIndex = 0
+    /// How often each once-per-batch task was reached, so repeats (includes, loops) stay apart.
+    var bypassSeen: [String: Int] = [:]
+    /// The inventory version `groups`/`group_names` were taken from.
+    var inventoryVersion = 0
+    /// The async job of the task running now (`async:`), finished into its result.
+    var pendingJob: AsyncJob?
 
     init(host: String, play: Play, connection: HostConnection, engine: EngineContext, inventoryVars: ValueDict, hostVars: ValueDict) {
         self.host = host
@@ -82,6 +91,13 @@ final class HostRun {
 
     func setCache(_ cache: ObservationCache, for user: String) { caches[user] = cache }
 
+    /// After a reboot the sessions are gone: the next use opens new ones.
+    func reconnect() {
+        connection.close()
+        transports = [:]
+        caches = [:]
+    }
+
     /// After a change every cache is stale: users share the host.
     func invalidateObservations() {
         for key in caches.keys { caches[key]?.invalidate() }
@@ -108,6 +124,7 @@ final class HostRun {
 
     /// The variables a task sees, lowest precedence first.
     func scope(_ common: TaskCommon, extra: ValueDict = ValueDict()) -> ValueDict {
+        refreshInventoryVariables()
         var vars = layered(base, for: common.role).merging(common.vars).merging(hostVars).merging(extra)
         if let role = common.role {
             vars["role_name"] = .string(role.name)
@@ -181,6 +198,11 @@ final class HostRun {
 
     func runTask(_ task: Task, handler: Bool = false) {
         guard engine.tagsSelect(task.common.tags) else { return }
+        if let action = EngineAction(rawValue: task.module), action.runsOncePerBatch {
+            let key = task.common.location.description
+            bypassSeen[key, default: 0] += 1
+            guard runsBypassTask(task, key: "\(key)#\(bypassSeen[key] ?? 0)") else { return }
+        }
         let title = (task.common.role.map { "\($0.name) : " } ?? "") + task.displayName
         reporter.progress("\(host): \(title)")
         reporter.taskStarted(title, handler: handler, host: host)
@@ -254,6 +276,10 @@ final class HostRun {
                 outcome = try runEngineAction(action, task, templar)
             } else {
                 outcome = try runModule(task, templar, key: key)
+                if let job = pendingJob {
+                    job.finish(&outcome)
+                    pendingJob = nil
+                }
             }
             try applyOverrides(task, templar, &outcome)
             outcome.hidden = try isTrue(task.common.noLog, templar)
@@ -281,7 +307,11 @@ final class HostRun {
         let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
         let runAs = try become(task.common)
         let observed = try observe(module.observations(context), for: key, as: runAs)
-        let plan = try module.plan(observed, context)
+        var plan = try module.plan(observed, context)
+        if plan.isChanged, !checkMode, plan.failure == nil, let job = try asyncJob(task, templar) {
+            plan = try job.wrapping(plan, module: task.moduleAsWritten)
+            pendingJob = job
+        }
         var result = plan.result
         if let failure = plan.failure {
             result["failed"] = true
@@ -388,6 +418,12 @@ final class HostRun {
             return ItemOutcome(status: .failed, message: message, result: ["failed": true, "msg": .string(message)])
         case .meta:
             return ItemOutcome(status: .ok, result: ["changed": false])
+        case .addHost: return try addHost(task, templar)
+        case .groupBy: return try groupBy(task, templar)
+        case .setup: return try setup(task, templar)
+        case .pause: return try pause(task, templar)
+        case .asyncStatus: return try asyncStatus(task, templar)
+        case .reboot: return try reboot(task, templar)
         case .includeVars:
             let file = try templar.renderString(task.arguments.string ?? args["file"]?.string ?? "")
             let path = file.hasPrefix("/") ? file : task.common.directory + "/" + file

@@ -4,8 +4,9 @@ import Foundation
 /// 0 all ok, 2 a host failed, 4 a host unreachable.
 public final class PlaybookRunner {
     let playbook: Playbook
-    let inventory: Inventory
     let engine: EngineContext
+    /// The inventory now: plays choose their hosts after earlier plays' add_host and group_by.
+    var inventory: Inventory { engine.live?.current ?? Inventory() }
     /// One connection per host for the whole run, whatever the number of plays.
     private var connections: [String: HostConnection] = [:]
     private let connectionsLock = NSLock()
@@ -13,8 +14,8 @@ public final class PlaybookRunner {
     public init(playbook: Playbook, inventory: Inventory, registry: ModuleRegistry, loader: PlaybookLoader,
                 options: RunOptions, reporter: RunReporter, config: AnsibleConfig = AnsibleConfig()) {
         self.playbook = playbook
-        self.inventory = inventory
         self.engine = EngineContext(options: options, registry: registry, loader: loader, reporter: reporter, config: config)
+        engine.live = LiveInventory(inventory)
     }
 
     /// The variables that say how to reach a host (`ansible_*`): the inventory's,
@@ -158,10 +159,16 @@ public final class PlaybookRunner {
 
     /// Runs the play on every started host, in parallel up to `--forks`.
     func execute(_ runs: [HostRun], play: Play) {
+        let batch = HostBatch()
+        for (index, run) in runs.enumerated() {
+            run.batch = batch
+            run.batchIndex = index
+        }
         guard runs.count > 1 else {
             for run in runs {
                 run.run(play.tasks)
                 run.runHandlers()
+                batch.markStopped(run.batchIndex)
             }
             return
         }
@@ -171,6 +178,7 @@ public final class PlaybookRunner {
             run.reporter = lockstep
             run.run(play.tasks)
             run.runHandlers()
+            batch.markStopped(run.batchIndex)
             lockstep.hostFinished(run.host)
         }
         lockstep.flushAll()

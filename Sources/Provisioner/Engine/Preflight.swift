@@ -57,7 +57,7 @@ extension EngineContext {
             case .task(let task):
                 if let r = task.register { names.insert(r) }
                 if task.module == EngineAction.setFact.rawValue { names.formUnion(task.arguments.dict?.keys ?? []) }
-                if task.module == EngineAction.includeVars.rawValue { open = true }
+                if task.module == EngineAction.includeVars.rawValue || task.module == EngineAction.setup.rawValue { open = true }
             case .block(let b): (b.tasks + b.rescue + b.always).forEach(visit)
             case .include: open = true
             }

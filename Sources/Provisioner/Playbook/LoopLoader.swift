@@ -47,6 +47,23 @@ extension PlaybookLoader {
         return (Value(loop), lookup)
     }
 
+    /// `async:`/`poll:` on a task; `poll` alone is refused (it means nothing without `async`).
+    func asyncSettings(_ node: YAMLNode, in doc: LoadedFile) throws -> AsyncSettings? {
+        guard let seconds = node["async"] else {
+            if let poll = node["poll"] { throw ParseError("'poll' goes with 'async' (how long the task may run)", at: doc.location(of: poll)) }
+            return nil
+        }
+        for (key, value) in [("async", seconds), ("poll", node["poll"])] {
+            guard let value else { continue }
+            switch value.value {
+            case .int(let n) where n >= 0: continue
+            case .string(let s) where Templar.containsTemplate(s): continue
+            default: throw ParseError("'\(key)' must be a whole number of seconds", at: doc.location(of: value))
+            }
+        }
+        return AsyncSettings(seconds: Value(seconds), poll: node["poll"].map(Value.init))
+    }
+
     /// `vars_files`: each entry a file, or a list of files of which the first found is read.
     func varsFiles(_ node: YAMLNode, in doc: LoadedFile) throws -> [[String]] {
         guard let items = node.items else { return [[try scalarText(node, "vars_files", in: doc)]] }

@@ -30,6 +30,7 @@ public struct PlaybookLoader {
         "include_tasks", "import_tasks", "ansible.builtin.include_tasks", "ansible.builtin.import_tasks",
         "include_role", "import_role", "ansible.builtin.include_role", "ansible.builtin.import_role",
         "retries", "delay", "until", "diff", "any_errors_fatal", "throttle", "timeout", "collections",
+        "async", "poll",
     ]
 
     // MARK: Playbooks
@@ -211,6 +212,7 @@ public struct PlaybookLoader {
             delegateTo: node["delegate_to"].map(Value.init),
             runOnce: try node["run_once"].map { try boolean($0, "run_once", in: doc) } ?? false)
         (task.loop, task.loopWith) = try loop(of: node, in: doc)
+        task.asynchronous = try asyncSettings(node, in: doc)
         return task
     }
 

@@ -189,9 +189,17 @@ public struct Task: Sendable {
     public var failedWhen: [Value]?
     public var delegateTo: Value?
     public var runOnce: Bool
+    /// `async:` seconds and `poll:`; nil for an ordinary task.
+    public var asynchronous: AsyncSettings? = nil
 
     public var displayName: String {
         if let name { return name }
         return moduleAsWritten
     }
+}
+
+/// `async: SECONDS` and `poll: SECONDS` as written (templates rendered when the task runs).
+public struct AsyncSettings: Sendable {
+    public var seconds: Value
+    public var poll: Value?
 }
