@@ -97,7 +97,8 @@ extension HostRun {
                 let templar = makeTemplar(vars, task.common)
                 do {
                     if task.loop != nil {
-                        let items = try loopItems(of: task, templar)
+                        // A loop that fails on a task that ignores errors fails (ignored) when it runs.
+                        guard let items = ignoresErrors(task, templar) ? try? loopItems(of: task, templar) : try loopItems(of: task, templar) else { return }
                         for (index, item) in items.enumerated() {
                             try collect(task, type, makeTemplar(vars.merging(try loopVariables(task.loopControl, item, index, of: items, templar)), task.common),
                                         key: "\(task.common.location)#\(index)")

@@ -37,13 +37,14 @@ public struct PlaybookLoader {
 
     public func loadPlaybook(_ path: String) throws -> Playbook {
         do {
-            return try loadPlaybook((path as NSString).standardizingPath, chain: [])
+            let root = (path as NSString).standardizingPath
+            return try loadPlaybook(root, chain: [], root: root)
         } catch let error as RecursionError {
             throw error.parseError
         }
     }
 
-    func loadPlaybook(_ path: String, chain: [IncludeStep]) throws -> Playbook {
+    func loadPlaybook(_ path: String, chain: [IncludeStep], root: String) throws -> Playbook {
         let doc = try loadDocument(path)
         let location = doc.location(of: doc.root)
         guard let items = doc.root.items else {
@@ -52,7 +53,7 @@ public struct PlaybookLoader {
         var plays: [Play] = []
         for item in items {
             if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
-                plays += try importedPlaybook(imported, in: doc, chain: chain)
+                plays += try importedPlaybook(imported, in: doc, chain: chain, root: root)
                 continue
             }
             plays.append(try loadPlay(item, in: doc))
