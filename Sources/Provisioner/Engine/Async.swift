@@ -60,9 +60,12 @@ struct AsyncJob {
 
     /// The plan with its commands watched (poll > 0) or its one command started detached (poll 0).
     func wrapping(_ plan: Plan, module: String) throws -> Plan {
+        guard plan.steps.isEmpty else {
+            throw ModuleError("async: '\(module)' works in steps that provision cannot run asynchronously yet; leave out async/poll")
+        }
         var plan = plan
         let runs = plan.changes.flatMap(\.actions).filter { if case .run = $0 { return true }; return false }
-        if poll == 0 && (runs.count != 1 || plan.changes.flatMap(\.actions).count != 1) {
+        if poll == 0 && plan.isChanged && (runs.count != 1 || plan.changes.flatMap(\.actions).count != 1) {
             throw ModuleError("async with poll: 0 needs a task that runs one command (command, shell, ...); "
                 + "'\(module)' does \(plan.changes.flatMap(\.actions).map(\.summary).joined(separator: ", ")): use poll > 0")
         }

@@ -24,6 +24,8 @@ final class HostRun {
     /// Handlers added by `include_role` while the play runs.
     var includedHandlers: [Task] = []
     var includedHandlerFiles = Set<String>()
+    /// Unit reloads and restarts that tasks queued, carried out together (ServiceRestarts).
+    var restarts = ServiceRestarts()
     /// One transport and one observation cache per user the tasks act as.
     private var transports: [String: Transport] = [:]
     private var caches: [String: ObservationCache] = [:]
@@ -176,6 +178,7 @@ final class HostRun {
     }
 
     func runHandlers() {
+        settleUnits()
         guard !stopped, !notified.isEmpty else { return }
         let wanted = Set(notified)
         notified = []
@@ -202,6 +205,11 @@ final class HostRun {
             let key = task.common.location.description
             bypassSeen[key, default: 0] += 1
             guard runsBypassTask(task, key: "\(key)#\(bypassSeen[key] ?? 0)") else { return }
+        }
+        // Engine actions (debug, assert, ...) never touch the host; other modules may need running services.
+        if let type = engine.registry.types[task.module], !type.defersUnitRestarts {
+            settleUnits()
+            if stopped { return }
         }
         let title = (task.common.role.map { "\($0.name) : " } ?? "") + task.displayName
         reporter.progress("\(host): \(title)")
@@ -308,9 +316,9 @@ final class HostRun {
         let runAs = try become(task.common)
         let observed = try observe(module.observations(context), for: key, as: runAs)
         var plan = try module.plan(observed, context)
-        if plan.isChanged, !checkMode, plan.failure == nil, let job = try asyncJob(task, templar) {
+        if !checkMode, plan.failure == nil, let job = try asyncJob(task, templar) {
             plan = try job.wrapping(plan, module: task.moduleAsWritten)
-            pendingJob = job
+            if plan.isChanged { pendingJob = job }
         }
         var result = plan.result
         if let failure = plan.failure {
@@ -318,7 +326,7 @@ final class HostRun {
             result["msg"] = .string(failure)
             return ItemOutcome(status: .failed, message: failure, result: result)
         }
-        if let reason = plan.skipReason, plan.changes.isEmpty {
+        if let reason = plan.skipReason, plan.changes.isEmpty, plan.steps.isEmpty {
             result["changed"] = false
             result["skipped"] = true
             result["msg"] = .string(reason)
@@ -328,7 +336,9 @@ final class HostRun {
         outcome.changes = plan.changes.map(\.summary)
         outcome.diffs = plan.changes.compactMap(\.diff)
         outcome.result["changed"] = .bool(plan.isChanged)
-        guard plan.isChanged, !checkMode else { return outcome }
+        try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome)
+        absorbFacts(outcome.result["ansible_facts"])
+        guard plan.isChanged, !checkMode, outcome.status != .failed else { return outcome }
         invalidateObservations()
         let transport = try transport(runAs)
         for action in plan.changes.flatMap(\.actions) {
@@ -353,6 +363,7 @@ final class HostRun {
                 }
             }
         }
+        restarts.queue(plan.units, runAs: runAs, origin: task.common.location.description)
         return outcome
     }
 

@@ -126,7 +126,7 @@ public final class PlaybookRunner {
     /// Connects, gathers facts and prefetches every host of a batch (in parallel)
     /// before any of them changes anything; unreachable hosts are reported and left out.
     func startHosts(_ batch: [String], play: Play, hostVars: [String: ValueDict], stats: inout [String: HostStats]) throws -> [HostRun] {
-        let runtimeNames = EngineContext.runtimeNames(play.tasks + play.handlers.map(TaskItem.task))
+        let runtimeNames = EngineContext.runtimeNames(play.tasks + play.handlers.map(TaskItem.task), registry: engine.registry)
         let slots = Slots<HostRun>(count: batch.count)
         Parallel.run(batch.count, limit: engine.options.forks) { index in
             let host = batch[index]

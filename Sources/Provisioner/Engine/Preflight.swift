@@ -47,9 +47,9 @@ extension EngineContext {
         }
     }
 
-    /// Names that tasks define while running (register, set_fact, include_vars):
-    /// an undefined variable among them is not an error before the run.
-    static func runtimeNames(_ items: [TaskItem]) -> (names: Set<String>, open: Bool) {
+    /// Names that tasks define while running (register, set_fact, include_vars, a facts module's
+    /// facts): an undefined variable among them is not an error before the run.
+    static func runtimeNames(_ items: [TaskItem], registry: ModuleRegistry? = nil) -> (names: Set<String>, open: Bool) {
         var names = Set<String>()
         var open = false
         func visit(_ item: TaskItem) {
@@ -57,7 +57,8 @@ extension EngineContext {
             case .task(let task):
                 if let r = task.register { names.insert(r) }
                 if task.module == EngineAction.setFact.rawValue { names.formUnion(task.arguments.dict?.keys ?? []) }
-                if task.module == EngineAction.includeVars.rawValue || task.module == EngineAction.setup.rawValue { open = true }
+                if task.module == EngineAction.includeVars.rawValue || task.module == EngineAction.setup.rawValue
+                    || registry?.types[task.module]?.returnsFacts == true { open = true }
             case .block(let b): (b.tasks + b.rescue + b.always).forEach(visit)
             case .include: open = true
             }

@@ -41,18 +41,14 @@ extension HostRun {
             guard patterns.isEmpty || patterns.contains(where: { fnmatch($0, "ansible_" + key, 0) == 0 }) else { continue }
             gathered[key] = value
         }
-        facts = facts.merging(gathered)
-        for (key, value) in Facts.variables(gathered) where play.vars[key] == nil && play.roleVars[key] == nil {
-            base[key] = value
-            aboveDefaults.insert(key)
-        }
-        base["ansible_facts"] = .dict(facts)
         var reported = ValueDict()
         for (key, value) in gathered { reported["ansible_" + key] = value }
         for (key, value) in [("gather_subset", Value.list(subsets.map(Value.string))), ("module_setup", .bool(true))]
         where patterns.isEmpty || patterns.contains(where: { fnmatch($0, key, 0) == 0 }) {
             reported[key] = value
         }
+        absorbFacts(.dict(reported))
+        aboveDefaults.formUnion(reported.keys)
         return ItemOutcome(status: .ok, result: ["ansible_facts": .dict(reported), "changed": false])
     }
 
