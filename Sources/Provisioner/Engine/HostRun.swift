@@ -201,11 +201,10 @@ final class HostRun {
 
     func runTask(_ task: Task, handler: Bool = false) {
         guard engine.tagsSelect(task.common.tags) else { return }
-        if let action = EngineAction(rawValue: task.module), action.runsOncePerBatch {
-            let key = task.common.location.description
-            bypassSeen[key, default: 0] += 1
-            guard runsBypassTask(task, key: "\(key)#\(bypassSeen[key] ?? 0)") else { return }
-        }
+        // Once for the batch: the others wait for it and skip it without a trace, as in Ansible.
+        let bypass = bypassKey(task)
+        if let bypass, let batch, !batch.claim(bypass, by: batchIndex) { return }
+        defer { if let bypass { batch?.finish(bypass) } }
         // Engine actions (debug, assert, ...) never touch the host; other modules may need running services.
         if let type = engine.registry.types[task.module], !type.defersUnitRestarts {
             settleUnits()

@@ -48,23 +48,44 @@ final class LiveInventory: @unchecked Sendable {
     }
 }
 
-/// The hosts of one batch running a play, for tasks that run once for all of them (Ansible's
-/// bypass_host_loop: `add_host`, `pause`): the first host of the batch still running does it.
+/// The hosts of one batch running a play, for tasks Ansible runs once for all of them
+/// (bypass_host_loop: `add_host`, `pause`): the first host of the batch that is still running does
+/// it, and the others wait until it is done, as Ansible's linear strategy has every host finish a
+/// task before the next, so they see its effect. Hosts wait only for hosts before them: no cycle.
 final class HostBatch: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var stopped = Set<Int>()
     private var claimed = Set<String>()
+    private var done = Set<String>()
 
-    func markStopped(_ index: Int) { lock.withLock { _ = stopped.insert(index) } }
+    /// The host left the play (failed, unreachable or finished): later hosts stop waiting for it.
+    func markStopped(_ index: Int) {
+        condition.lock()
+        stopped.insert(index)
+        condition.broadcast()
+        condition.unlock()
+    }
 
-    /// Whether host `index` runs the bypass task `key`: no earlier host of the batch is still
-    /// running (it does it, or did), and no host took it yet.
+    /// Whether host `index` runs the task `key` itself; false once another host has run it.
     func claim(_ key: String, by index: Int) -> Bool {
-        lock.withLock {
-            guard !claimed.contains(key), (0..<index).allSatisfy(stopped.contains) else { return false }
-            claimed.insert(key)
-            return true
+        condition.lock()
+        defer { condition.unlock() }
+        while !done.contains(key) {
+            if !claimed.contains(key), stopped.isSuperset(of: 0..<index) {
+                claimed.insert(key)
+                return true
+            }
+            condition.wait()
         }
+        return false
+    }
+
+    /// The host that claimed `key` has run it.
+    func finish(_ key: String) {
+        condition.lock()
+        done.insert(key)
+        condition.broadcast()
+        condition.unlock()
     }
 }
 
@@ -135,11 +156,13 @@ extension HostRun {
         for key in ["groups", "group_names"] { base[key] = magic[key] }
     }
 
-    /// Whether this host runs a task that Ansible runs once for the whole batch (`add_host`,
-    /// `pause`); the others skip it without a trace, as in Ansible.
-    func runsBypassTask(_ task: Task, key: String) -> Bool {
-        guard let batch else { return true }
-        return batch.claim(key, by: batchIndex)
+    /// The key of a task Ansible runs once for the whole batch (`add_host`, `pause`), counting
+    /// repeats (loops, includes) apart; nil for every other task.
+    func bypassKey(_ task: Task) -> String? {
+        guard let action = EngineAction(rawValue: task.module), action.runsOncePerBatch else { return nil }
+        let key = task.common.location.description
+        bypassSeen[key, default: 0] += 1
+        return "\(key)#\(bypassSeen[key] ?? 0)"
     }
 }
 

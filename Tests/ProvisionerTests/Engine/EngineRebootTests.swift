@@ -25,16 +25,16 @@ final class EngineRebootTests: XCTestCase {
                 test_command: "test -s \(bootID)"
                 reboot_timeout: 60
               register: r
-            - copy: {dest: "\(scratch.path("after"))", content: "{{ r.rebooted }} {{ r.elapsed >= 2 }}\\n"}
+            - copy: {dest: "\(scratch.path("after"))", content: "{{ r.rebooted }} {{ r.elapsed >= 1 }}\\n"}
         """)
 
         let rebooted = expectation(description: "the host was rebooted")
         let watcher = Thread {
             let deadline = Date().addingTimeInterval(60)
             while !FileManager.default.fileExists(atPath: mark), Date() < deadline { usleep(50_000) }
-            try? "second\n".write(toFile: bootID, atomically: true, encoding: .utf8)
             server.killSessions()
             server.stop()
+            try? "second\n".write(toFile: bootID, atomically: true, encoding: .utf8)
             Thread.sleep(forTimeInterval: 2)
             try? server.launch()
             rebooted.fulfill()
