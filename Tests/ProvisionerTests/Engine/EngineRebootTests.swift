@@ -6,15 +6,21 @@ import XCTest
 /// session and the listener, and starts sshd again two seconds later. provision must reconnect
 /// through its transport, see the new boot id, run test_command and go on with the next task.
 final class EngineRebootTests: XCTestCase {
-    func testRebootWaitsForTheHostAndReconnects() throws {
-        let server = try SSHTestServer.start()
+    /// A scratch folder with host `box` served by `server` and its boot id file.
+    func host(_ server: SSHTestServer, bootID: String) throws -> Scratch {
         let scratch = try Scratch()
-        defer { scratch.remove() }
-        let bootID = scratch.path("boot_id"), mark = scratch.path("reboot-requested")
-        try scratch.write("boot_id", "first\n")
-        var inventory = "[hosts]\nbox"
+        try scratch.write("boot_id", bootID)
+        var inventory = "box"
         for (key, value) in server.variables() { inventory += " \(key)=\"\(value.pythonText)\"" }
         try scratch.write("hosts.ini", inventory + "\n")
+        return scratch
+    }
+
+    func testRebootWaitsForTheHostAndReconnects() throws {
+        let server = try SSHTestServer.start()
+        let scratch = try host(server, bootID: "first\n")
+        defer { scratch.remove() }
+        let bootID = scratch.path("boot_id"), mark = scratch.path("reboot-requested")
         try scratch.write("play.yml", """
         - hosts: box
           gather_facts: false
@@ -49,12 +55,8 @@ final class EngineRebootTests: XCTestCase {
 
     func testRebootTimesOutWhenTheHostKeepsItsBootID() throws {
         let server = try SSHTestServer.start()
-        let scratch = try Scratch()
+        let scratch = try host(server, bootID: "same\n")
         defer { scratch.remove() }
-        try scratch.write("boot_id", "same\n")
-        var inventory = "box"
-        for (key, value) in server.variables() { inventory += " \(key)=\"\(value.pythonText)\"" }
-        try scratch.write("hosts.ini", inventory + "\n")
         try scratch.write("play.yml", """
         - hosts: box
           gather_facts: false
