@@ -6,11 +6,12 @@ final class LiveInventory: @unchecked Sendable {
     private let lock = NSLock()
     private var inventory: Inventory
     /// Bumped on every change, so host runs know to refresh `groups`.
-    private(set) var version = 0
+    private var changes = 0
 
     init(_ inventory: Inventory) { self.inventory = inventory }
 
     var current: Inventory { lock.withLock { inventory } }
+    var version: Int { lock.withLock { changes } }
 
     /// Adds (or updates) a host: its groups, its variables (`host:port` sets `ansible_port`).
     func addHost(_ name: String, port: Int?, groups: [String], variables: ValueDict, at location: SourceLocation) throws {
@@ -43,7 +44,7 @@ final class LiveInventory: @unchecked Sendable {
             try body(&changed)
             changed.finish()
             inventory = changed
-            version += 1
+            changes += 1
         }
     }
 }
