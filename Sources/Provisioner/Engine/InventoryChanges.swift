@@ -13,6 +13,14 @@ final class LiveInventory: @unchecked Sendable {
     var current: Inventory { lock.withLock { inventory } }
     var version: Int { lock.withLock { changes } }
 
+    /// `meta: refresh_inventory`: the sources read again (hosts added by add_host are gone, as in Ansible).
+    func replace(with fresh: Inventory) {
+        lock.withLock {
+            inventory = fresh
+            changes += 1
+        }
+    }
+
     /// Adds (or updates) a host: its groups, its variables (`host:port` sets `ansible_port`).
     func addHost(_ name: String, port: Int?, groups: [String], variables: ValueDict, at location: SourceLocation) throws {
         try change { inventory in
@@ -49,56 +57,11 @@ final class LiveInventory: @unchecked Sendable {
     }
 }
 
-/// The hosts of one batch running a play, for tasks Ansible runs once for all of them
-/// (bypass_host_loop: `add_host`, `pause`): the first host of the batch that is still running does
-/// it, and the others wait until it is done, as Ansible's linear strategy has every host finish a
-/// task before the next, so they see its effect. Hosts wait only for hosts before them: no cycle.
-final class HostBatch: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var stopped = Set<Int>()
-    private var claimed = Set<String>()
-    private var done = Set<String>()
-
-    /// The host left the play (failed, unreachable or finished): later hosts stop waiting for it.
-    func markStopped(_ index: Int) {
-        condition.lock()
-        stopped.insert(index)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Whether host `index` runs the task `key` itself; false once another host has run it.
-    func claim(_ key: String, by index: Int) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while !done.contains(key) {
-            if !claimed.contains(key), stopped.isSuperset(of: 0..<index) {
-                claimed.insert(key)
-                return true
-            }
-            condition.wait()
-        }
-        return false
-    }
-
-    /// The host that claimed `key` has run it.
-    func finish(_ key: String) {
-        condition.lock()
-        done.insert(key)
-        condition.broadcast()
-        condition.unlock()
-    }
-}
-
 extension HostRun {
-    /// The arguments of an engine action as a mapping: rendered, `k=v` strings read.
+    /// The arguments of an engine action as a mapping: rendered, `k=v` strings read, names checked.
     func actionArguments(_ task: Task, _ templar: Templar) throws -> ValueDict {
-        switch try templar.render(task.arguments) {
-        case .null: return ValueDict()
-        case .dict(let d): return try KeyValueArguments.expand(d, freeForm: nil, names: [])
-        case .string(let s): return try KeyValueArguments.parse(s, freeForm: nil, names: [])
-        case let other: throw ModuleError("the arguments of '\(task.moduleAsWritten)' must be a mapping, not \(other.typeName)")
-        }
+        guard let action = EngineAction(rawValue: task.module) else { return ValueDict() }
+        return try EngineActionArguments.parse(try templar.render(task.arguments), action)
     }
 
     /// `add_host: {name, groups, VAR: value...}`: the host joins the inventory for the plays after this one.
@@ -141,8 +104,6 @@ extension HostRun {
         let args = try actionArguments(task, templar)
         guard let live = engine.live else { throw ModuleError("group_by needs a playbook run") }
         guard let key = args["key"]?.pythonText, !key.isEmpty else { throw ModuleError("group_by needs 'key' (the group's name)", argument: "key") }
-        let unknown = args.keys.filter { $0 != "key" && $0 != "parents" }
-        guard unknown.isEmpty else { throw ModuleError("group_by takes key and parents, not \(unknown.joined(separator: ", "))", argument: unknown[0]) }
         let group = key.replacingOccurrences(of: " ", with: "-")
         let parents = args["parents"].map { $0.list?.map(\.pythonText) ?? [$0.pythonText] } ?? ["all"]
         try live.group(host, into: group, parents: parents, at: task.common.location)
@@ -157,13 +118,18 @@ extension HostRun {
         for key in ["groups", "group_names"] { base[key] = magic[key] }
     }
 
-    /// The key of a task Ansible runs once for the whole batch (`add_host`, `pause`), counting
-    /// repeats (loops, includes) apart; nil for every other task.
-    func bypassKey(_ task: Task) -> String? {
-        guard let action = EngineAction(rawValue: task.module), action.runsOncePerBatch else { return nil }
-        let key = task.common.location.description
-        bypassSeen[key, default: 0] += 1
-        return "\(key)#\(bypassSeen[key] ?? 0)"
+    /// A task Ansible runs once for the whole batch (bypass_host_loop: `add_host`, `pause`): the batch
+    /// meets there, its first host runs it, and the others go on once it is done (so they see its
+    /// effect), without a trace of it, as in Ansible.
+    func runOncePerBatch(_ task: Task, handler: Bool) {
+        let key = arrivalKey(task)
+        if coordinator.sharedValue(for: key, wait: false) != nil { return }
+        if coordinator.meet(host, at: key) {
+            _ = execute(task, handler: handler)
+            coordinator.publish(true, for: key)
+        } else {
+            _ = coordinator.sharedValue(for: key, wait: true)
+        }
     }
 }
 

@@ -6,8 +6,6 @@ import Foundation
 extension HostRun {
     func pause(_ task: Task, _ templar: Templar) throws -> ItemOutcome {
         let args = try actionArguments(task, templar)
-        let unknown = args.keys.filter { !["seconds", "minutes", "prompt", "echo"].contains($0) }
-        guard unknown.isEmpty else { throw ModuleError("pause takes seconds, minutes, prompt and echo, not \(unknown.joined(separator: ", "))", argument: unknown[0]) }
         func number(_ key: String) throws -> Double? {
             guard let value = args[key], !value.isNull else { return nil }
             guard let n = Double(PythonString.strip(value.pythonText)), n >= 0 else {

@@ -12,10 +12,6 @@ extension HostRun {
 
     func reboot(_ task: Task, _ templar: Templar) throws -> ItemOutcome {
         let args = try actionArguments(task, templar)
-        if let unknown = args.keys.first(where: { !HostRun.rebootArguments.contains($0) }) {
-            throw ModuleError("reboot: '\(unknown)' is not supported by provision (it takes \(HostRun.rebootArguments.sorted().joined(separator: ", ")))",
-                              argument: unknown)
-        }
         func seconds(_ key: String, _ fallback: Int) throws -> Int {
             guard let value = args[key] else { return fallback }
             guard let n = Int(PythonString.strip(value.pythonText)), n >= 0 else {

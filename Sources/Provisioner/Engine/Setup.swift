@@ -15,11 +15,6 @@ extension HostRun {
 
     func setup(_ task: Task, _ templar: Templar) throws -> ItemOutcome {
         let args = try actionArguments(task, templar)
-        let unknown = args.keys.filter { !["gather_subset", "filter", "gather_timeout"].contains($0) }
-        guard unknown.isEmpty else {
-            throw ModuleError("setup: \(unknown.joined(separator: ", ")) is not supported by provision (it takes gather_subset, filter, gather_timeout)",
-                              argument: unknown[0])
-        }
         let subsets = try HostRun.words(args["gather_subset"], default: ["all"])
         for subset in subsets where !HostRun.factSubsets.contains(subset.hasPrefix("!") ? String(subset.dropFirst()) : subset) {
             throw ModuleError("Bad subset '\(subset)' given to Ansible. gather_subset options allowed: \(HostRun.factSubsets.sorted().joined(separator: ", "))",

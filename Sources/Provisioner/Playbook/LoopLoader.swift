@@ -3,23 +3,11 @@ import Foundation
 /// `loop:` and Ansible's `with_<lookup>:` loops, `vars_files` entries, and what a play's static
 /// roles expose to it.
 extension PlaybookLoader {
-    /// Lookups ansible-core ships, for telling a missing lookup from a typo.
-    static let ansibleLookups: Set<String> = [
-        "config", "csvfile", "dict", "env", "file", "fileglob", "first_found", "indexed_items", "ini",
-        "inventory_hostnames", "items", "lines", "list", "nested", "password", "pipe", "random_choice", "sequence",
-        "subelements", "template", "together", "unvault", "url", "varnames", "vars",
-    ]
-
-    /// Task keywords, `with_<lookup>` loops included.
-    static func isTaskKeyword(_ key: String) -> Bool {
-        taskKeys.contains(key) || loopLookup(key) != nil
-    }
-
     /// The lookup a `with_X` key names, when it is one.
     static func loopLookup(_ key: String) -> String? {
         guard key.hasPrefix("with_") else { return nil }
         let name = String(key.dropFirst(5))
-        return ansibleLookups.contains(name) || TemplateGlobals.lookups.contains(name) ? name : nil
+        return AnsibleNames.lookups.contains(name) || TemplateGlobals.lookups.contains(name) ? name : nil
     }
 
     /// The task's loop: `loop:` (a list or a template giving one) or `with_X:` (terms for lookup X).
