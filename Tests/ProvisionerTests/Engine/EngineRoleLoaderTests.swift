@@ -12,7 +12,10 @@ final class EngineRoleLoaderTests: XCTestCase {
     func load(_ play: String) throws -> Play {
         try scratch.write("play.yml", play)
         let playbook = try loader.loadPlaybook(scratch.path("play.yml"))
-        return try XCTUnwrap(playbook.plays.first)
+        var play = try XCTUnwrap(playbook.plays.first)
+        // Leave out what the loader adds itself (the handler flush after each section).
+        play.tasks = play.tasks.filter { if case .task(let t) = $0 { return !t.implicit }; return true }
+        return play
     }
 
     func blocks(_ items: [TaskItem]) -> [Block] {
