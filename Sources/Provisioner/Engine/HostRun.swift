@@ -122,7 +122,7 @@ final class HostRun {
 
     /// `meta: reset_connection`: the next task opens new sessions (and observes afresh).
     func resetConnection() {
-        connection.close()
+        connection.reset()
         transports = [:]
         caches = [:]
     }
@@ -191,15 +191,9 @@ final class HostRun {
         }
     }
 
+    /// A block's `when` is not a gate: its tasks inherit it and each is skipped (and counted) by it, as in Ansible.
     func runBlock(_ block: Block) {
         if let key = block.role?.key, !completedRoles.insert(key).inserted { return }
-        let templar = makeTemplar(scope(block.common), block.common)
-        do {
-            if try !conditionsHold(block.common.when, templar) { return }
-        } catch {
-            fail(name: block.name ?? "block", location: block.common.location, message: "\(error)")
-            return
-        }
         if !block.rescue.isEmpty { rescueDepth += 1 }
         run(block.tasks)
         if !block.rescue.isEmpty { rescueDepth -= 1 }
