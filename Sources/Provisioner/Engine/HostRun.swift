@@ -133,7 +133,7 @@ final class HostRun {
         do {
             if try !conditionsHold(block.common.when, templar) { return }
         } catch {
-            fail(name: block.name ?? "block", location: block.common.location, message: "\(error)")
+            fail(name: block.name ?? "block", location: block.common.location, message: "\(error)", hidden: hides(block.common, templar))
             return
         }
         run(block.tasks)
@@ -157,13 +157,14 @@ final class HostRun {
             let items = try include.loop.map { try loopItems($0, templar) } ?? [.null]
             for item in items {
                 var common = include.common
-                if include.loop != nil { common.vars[include.loopControl.loopVar] = item }
+                if include.loop != nil { common.vars[include.loopControl.loopVar] = .untrusted(item) }
                 let file = try makeTemplar(scope.merging(common.vars)).renderString(include.file)
                 run(try engine.loader.loadTaskFile(file, common: common))
                 if stopped { return }
             }
         } catch {
-            fail(name: "include_tasks", location: include.common.location, message: "\(error)")
+            fail(name: "include_tasks", location: include.common.location, message: "\(error)",
+                 hidden: hides(include.common, makeTemplar(scope, include.common)))
         }
     }
 
@@ -219,7 +220,8 @@ final class HostRun {
             outcomes.append(outcome)
             register = .dict(outcome.result)
         }
-        if let name = task.register { hostVars[name] = register }
+        // A result is the host's data: marked, it is never rendered as a template again.
+        if let name = task.register { hostVars[name] = .untrusted(register) }
         count(outcomes, ignoreErrors: ignoresErrors(task, templar))
         if outcomes.contains(where: { $0.status == .changed }) {
             notified += task.notify
@@ -251,7 +253,7 @@ final class HostRun {
                 outcome = try runModule(task, templar, key: key)
             }
             try applyOverrides(task, templar, &outcome)
-            outcome.hidden = try isTrue(task.common.noLog, templar)
+            outcome.hidden = hides(task.common, templar)
             return outcome
         } catch let error as TransportError where error.unreachable {
             unreachable = true
@@ -327,7 +329,7 @@ final class HostRun {
     func applyOverrides(_ task: Task, _ templar: Templar, _ outcome: inout ItemOutcome) throws {
         guard task.changedWhen != nil || task.failedWhen != nil, outcome.status != .skipped else { return }
         var extra = ValueDict()
-        if let name = task.register { extra[name] = .dict(outcome.result) }
+        if let name = task.register { extra[name] = .untrusted(.dict(outcome.result)) }
         let bound = makeTemplar(templar.variables.merging(extra), task.common)
         // As Ansible: changed_when is evaluated on failed results too, so a failure that
         // failed_when then forgives ends ok unless changed_when says changed.
@@ -366,9 +368,12 @@ final class HostRun {
             return outcome
         case .setFact:
             var result = ValueDict()
-            for (key, value) in try (templar.render(task.arguments).dict ?? ValueDict()) where key != "cacheable" {
-                hostVars[key] = value
-                result[key] = value
+            for (key, raw) in args where key != "cacheable" {
+                // What a template produced is data from then on (Ansible 2.19): stored marked.
+                let value = raw.needsRendering ? Value.untrusted(try templar.render(raw)) : raw
+                let name = try templar.renderString(key)
+                hostVars[name] = value
+                result[name] = value.plain
             }
             return ItemOutcome(status: .ok, result: ["ansible_facts": .dict(result), "changed": false])
         case .assert:
@@ -409,7 +414,7 @@ final class HostRun {
     /// What one loop item adds to a task's variables (`item` or loop_var, index_var).
     func loopVariables(_ task: Task, _ item: Value, _ index: Int) -> ValueDict {
         var vars = ValueDict()
-        vars[task.loopControl.loopVar] = item
+        vars[task.loopControl.loopVar] = .untrusted(item)
         vars["ansible_loop_var"] = .string(task.loopControl.loopVar)
         if let indexVar = task.loopControl.indexVar { vars[indexVar] = .int(index) }
         return vars
@@ -454,6 +459,11 @@ final class HostRun {
         }
     }
 
+    /// Whether `no_log` hides what the task says (see `NoLog`).
+    func hides(_ common: TaskCommon, _ templar: Templar) -> Bool {
+        NoLog.hides(common.noLog) { try isTrue($0, templar) }
+    }
+
     func ignoresErrors(_ task: Task, _ templar: Templar) -> Bool {
         (try? isTrue(task.common.ignoreErrors, templar)) ?? false
     }
@@ -488,15 +498,17 @@ final class HostRun {
         r.changes = outcome.changes
         r.diffs = outcome.diffs
         r.commands = outcome.commands
-        r.hidden = outcome.hidden
+        // Also for outcomes that failed before the item's no_log was known.
+        r.hidden = outcome.hidden || hides(task.common, makeTemplar(scope(task.common), task.common))
         r.seconds = seconds
         r.ignored = outcome.status == .failed && ignoresErrors(task, makeTemplar(scope(task.common), task.common))
         reporter.report(r)
     }
 
-    func fail(name: String, location: SourceLocation, message: String) {
+    func fail(name: String, location: SourceLocation, message: String, hidden: Bool = false) {
         var r = TaskReport(host: host, task: name, location: location, status: .failed)
         r.message = message
+        r.hidden = hidden
         reporter.report(r)
         stats.failed += 1
         failed = true

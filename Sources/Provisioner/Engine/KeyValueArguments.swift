@@ -5,11 +5,11 @@ enum KeyValueArguments {
     /// Arguments given as a mapping that also holds a free-form string (`args:` beside
     /// `command: ...`): the string's `k=v` words and command join the mapping.
     static func expand(_ arguments: ValueDict, freeForm: String?, names: [String]) throws -> ValueDict {
-        guard case .string(let raw)? = arguments["_raw_params"] else { return arguments }
+        guard let params = arguments["_raw_params"], let raw = params.string else { return arguments }
         var result = arguments
         result["_raw_params"] = nil
         for (key, value) in try parse(raw, freeForm: freeForm, names: names) where result[key] == nil {
-            result[key] = value
+            result[key] = params.isUnsafe ? .untrusted(value) : value
         }
         return result
     }
@@ -40,16 +40,27 @@ enum KeyValueArguments {
         var quoted: Bool
     }
 
-    /// Space-separated words; quotes group (and are kept in `raw` for free-form commands).
+    /// Space-separated words; quotes group (and are kept in `raw` for free-form commands), and so
+    /// do `{{ }}`, `{% %}` and `{# #}`, as Ansible's split_args: templates are rendered after the split.
     static func words(_ text: String) -> [Word] {
         var result: [Word] = []
         var raw = ""
         var quote: Character?
         var startedQuoted = false
+        var templateDepth = 0
+        var previous: Character?
         for ch in text {
+            defer { previous = ch }
+            if let p = previous, p == "{", ch == "{" || ch == "%" || ch == "#" {
+                templateDepth += 1
+            } else if let p = previous, ch == "}", p == "}" || p == "%" || p == "#", templateDepth > 0 {
+                templateDepth -= 1
+            }
             if let q = quote {
                 raw.append(ch)
                 if ch == q { quote = nil }
+            } else if templateDepth > 0 {
+                raw.append(ch)
             } else if ch == " " || ch == "\t" || ch == "\n" {
                 if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
                 raw = ""

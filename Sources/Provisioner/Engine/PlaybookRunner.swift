@@ -23,7 +23,8 @@ public final class PlaybookRunner {
         let scope = inventoryVars.merging(play.vars).merging(engine.options.extraVars)
         var vars = inventoryVars
         for (key, value) in play.vars.merging(engine.options.extraVars) where key.hasPrefix("ansible_") {
-            vars[key] = try Templar(variables: scope).render(value)
+            let rendered = try Templar(variables: scope).render(value)
+            vars[key] = value.needsRendering ? .untrusted(rendered) : rendered
         }
         return vars
     }

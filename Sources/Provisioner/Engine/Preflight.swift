@@ -26,7 +26,7 @@ extension EngineContext {
                 do {
                     arguments = .dict(try KeyValueArguments.parse(text, freeForm: type.freeFormArgument, names: type.arguments.map(\.name)))
                 } catch let e as ArgumentError {
-                    throw PreflightError("\(task.moduleLocation): \(e.message)")
+                    throw PreflightError(NoLog.hides(task.common.noLog) ? NoLog.error(at: task.moduleLocation) : "\(task.moduleLocation): \(e.message)")
                 }
             }
             if case .dict(let args) = arguments, args["_raw_params"]?.containsTemplate == false {
@@ -39,7 +39,7 @@ extension EngineContext {
                     _ = try ModuleArguments.validate(args, against: type.arguments, module: task.moduleAsWritten, templated: templated)
                 } catch let e as ArgumentError {
                     let location = e.argument.flatMap { task.argumentLocations[$0] } ?? task.moduleLocation
-                    throw PreflightError("\(location): \(e.message)")
+                    throw PreflightError(NoLog.hides(task.common.noLog) ? NoLog.error(at: location, argument: e.argument) : "\(location): \(e.message)")
                 }
             default:
                 break
@@ -106,10 +106,10 @@ extension HostRun {
                     }
                 } catch let e as TemplateError {
                     if let name = e.undefinedVariable, runtimeNames.open || runtimeNames.names.contains(name) { return }
-                    throw PreflightError(describe(e, task: task))
+                    throw PreflightError(hides(task.common, templar) ? NoLog.error(at: task.common.location) : describe(e, task: task))
                 } catch {
                     // Nothing here depends on the host yet: a bad argument or loop is a bad playbook.
-                    throw PreflightError(describe(error, task: task))
+                    throw PreflightError(hides(task.common, templar) ? NoLog.error(at: task.common.location) : describe(error, task: task))
                 }
             }
         }

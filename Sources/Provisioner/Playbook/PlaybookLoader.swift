@@ -78,6 +78,7 @@ public struct PlaybookLoader {
             location: location, directory: doc.directory)
         var common = TaskCommon(location: location, directory: doc.directory)
         common.tags = play.tags
+        common.noLog = node["no_log"].map(Value.init)
         play.tasks += try node["pre_tasks"].map { try taskList($0, in: doc, common: common) } ?? []
         for roleNode in node["roles"]?.items ?? [] {
             let role = try loadRole(roleNode, in: doc, playCommon: common)

@@ -77,6 +77,8 @@ enum TemplateGlobals {
     static func run(_ name: String, plugin: String, terms: [Value], options: [String: Value], wantList: Bool,
                     evaluator: TemplateEvaluator) throws -> Value {
         var results: [Value]
+        // What the controller's files and environment hold is data, never a template (Ansible 2.19).
+        if name == "env" || name == "file" { evaluator.context.readUntrusted() }
         switch name {
         case "env":
             let environment = ProcessInfo.processInfo.environment
@@ -127,7 +129,13 @@ enum TemplateGlobals {
               let data = FileManager.default.contents(atPath: found) else {
             throw TemplateError("could not locate file in lookup: \(path)")
         }
-        var text = String(decoding: data, as: UTF8.self)
+        var text: String
+        switch UTF8Text.decode([UInt8](data)) {
+        case .success(let decoded): text = decoded
+        case .failure(let failure):
+            throw TemplateError("lookup('file'): \(found): \(failure); it returns text, so the file must be UTF-8"
+                + " (to put a file's bytes on the host as they are, use copy with src)")
+        }
         if options["rstrip"]?.isTruthy ?? true { text = PythonString.strip(text, leading: false, trailing: true) }
         if options["lstrip"]?.isTruthy ?? false { text = PythonString.strip(text, leading: true, trailing: false) }
         return text

@@ -23,6 +23,7 @@ extension YAMLParser {
     func makeSequence(_ items: [YAMLNode], style: YAMLNode.Style, props: Properties?, mark m: SourceMark) throws -> YAMLNode {
         try checkCollectionTag(props, expected: "tag:yaml.org,2002:seq", kind: "sequence")
         return anchored(YAMLNode(.sequence(items), mark: m, style: style), props)
+
     }
 
     func makeMapping(_ pairs: [YAMLPair], style: YAMLNode.Style, props: Properties?, mark m: SourceMark) throws -> YAMLNode {
@@ -31,11 +32,14 @@ extension YAMLParser {
     }
 
     func checkCollectionTag(_ props: Properties?, expected: String, kind: String) throws {
-        guard let tag = props?.tag, tag != "!", tag != expected else { return }
+        guard let tag = props?.tag, tag != "!", tag != expected, tag != "!unsafe" else { return }
+        if tag == "!vault" { throw error(YAMLResolver.vaultRefusal, at: props?.mark ?? mark) }
         throw error("the tag \(YAMLResolver.shortTag(tag)) cannot be used on a \(kind)", at: props?.mark ?? mark)
     }
 
     func anchored(_ node: YAMLNode, _ props: Properties?) -> YAMLNode {
+        var node = node
+        node.isUnsafe = props?.tag == "!unsafe"
         if let name = props?.anchor { anchors[name] = node }
         return node
     }
