@@ -6,6 +6,8 @@ import Provisioner
 struct FileModule: Module {
     static let name = "file"
     static let summary = "Manage files, directories, links and their attributes"
+    /// Files only: queued unit restarts may wait past this task (a unit and its config files, one reload).
+    static let defersUnitRestarts = true
     static let arguments: [ArgumentSpec] = [
         ArgumentSpec("path", .path, required: true, aliases: ["dest", "name"], doc: "path to manage"),
         ArgumentSpec("state", .string, choices: ["absent", "directory", "file", "hard", "link", "touch"],

@@ -16,6 +16,16 @@ final class HostRun {
     var facts = ValueDict()
     var base: ValueDict
     var notified: [String] = []
+    /// Variable names set above role defaults (inventory, facts, play vars, ...): a role's own
+    /// defaults do not override them.
+    var aboveDefaults = Set<String>()
+    /// Role runs done on this host in this play (Ansible runs a role once per parameters).
+    var completedRoles = Set<String>()
+    /// Handlers added by `include_role` while the play runs.
+    var includedHandlers: [Task] = []
+    var includedHandlerFiles = Set<String>()
+    /// Unit reloads and restarts that tasks queued, carried out together (ServiceRestarts).
+    var restarts = ServiceRestarts()
     /// One transport and one observation cache per user the tasks act as.
     private var transports: [String: Transport] = [:]
     private var caches: [String: ObservationCache] = [:]
@@ -36,6 +46,7 @@ final class HostRun {
         magic["ansible_diff_mode"] = .bool(engine.options.diff)
         magic["ansible_play_name"] = .string(play.name)
         base = play.roleDefaults.merging(inventoryVars).merging(magic)
+        aboveDefaults = Set(inventoryVars.keys).union(magic.keys)
     }
 
     var stopped: Bool { failed || unreachable }
@@ -89,18 +100,17 @@ final class HostRun {
             }
             facts = Facts.parse(output.stdout)
         }
-        var scope = base.merging(Facts.variables(facts)).merging(play.vars)
-        for file in play.varsFiles {
-            let path = try makeTemplar(scope.merging(engine.options.extraVars)).renderString(file)
-            let resolved = path.hasPrefix("/") ? path : play.directory + "/" + path
-            scope = scope.merging(try engine.loadVarsFile(resolved, at: play.location))
-        }
+        let factVariables = Facts.variables(facts)
+        aboveDefaults.formUnion(factVariables.keys)
+        aboveDefaults.formUnion(play.vars.keys)
+        aboveDefaults.formUnion(play.roleVars.keys)
+        let scope = try readVarsFiles(base.merging(factVariables).merging(play.vars))
         base = scope.merging(play.roleVars)
     }
 
     /// The variables a task sees, lowest precedence first.
     func scope(_ common: TaskCommon, extra: ValueDict = ValueDict()) -> ValueDict {
-        var vars = base.merging(common.vars).merging(hostVars).merging(extra)
+        var vars = layered(base, for: common.role).merging(common.vars).merging(hostVars).merging(extra)
         if let role = common.role {
             vars["role_name"] = .string(role.name)
             vars["role_path"] = .string(role.path)
@@ -129,6 +139,7 @@ final class HostRun {
     }
 
     func runBlock(_ block: Block) {
+        if let key = block.role?.key, !completedRoles.insert(key).inserted { return }
         let templar = makeTemplar(scope(block.common), block.common)
         do {
             if try !conditionsHold(block.common.when, templar) { return }
@@ -149,30 +160,17 @@ final class HostRun {
         failed = failed || failedBefore
     }
 
-    func runInclude(_ include: Include) {
-        let scope = scope(include.common)
-        do {
-            let templar = makeTemplar(scope, include.common)
-            if try !conditionsHold(include.common.when, templar) { return }
-            let items = try include.loop.map { try loopItems($0, templar) } ?? [.null]
-            for item in items {
-                var common = include.common
-                if include.loop != nil { common.vars[include.loopControl.loopVar] = .untrusted(item) }
-                let file = try makeTemplar(scope.merging(common.vars)).renderString(include.file)
-                run(try engine.loader.loadTaskFile(file, common: common))
-                if stopped { return }
-            }
-        } catch {
-            fail(name: "include_tasks", location: include.common.location, message: "\(error)",
-                 hidden: hides(include.common, makeTemplar(scope, include.common)))
-        }
-    }
-
     func runHandlers() {
+        settleUnits()
         guard !stopped, !notified.isEmpty else { return }
         let wanted = Set(notified)
         notified = []
-        for handler in play.handlers where wanted.contains(handler.name ?? "") || !wanted.isDisjoint(with: handler.listen) {
+        let handlers = play.handlers + includedHandlers
+        // As Ansible: of handlers sharing a name, the last one loaded shadows the others.
+        var lastNamed: [String: Int] = [:]
+        for (index, handler) in handlers.enumerated() { if let name = handler.name { lastNamed[name] = index } }
+        for (index, handler) in handlers.enumerated()
+        where (wanted.contains(handler.name ?? "") && lastNamed[handler.name ?? ""] == index) || !wanted.isDisjoint(with: handler.listen) {
             runTask(handler, handler: true)
             if stopped { return }
         }
@@ -186,6 +184,11 @@ final class HostRun {
 
     func runTask(_ task: Task, handler: Bool = false) {
         guard engine.tagsSelect(task.common.tags) else { return }
+        // Engine actions (debug, assert, ...) never touch the host; other modules may need running services.
+        if let type = engine.registry.types[task.module], !type.defersUnitRestarts {
+            settleUnits()
+            if stopped { return }
+        }
         let title = (task.common.role.map { "\($0.name) : " } ?? "") + task.displayName
         reporter.progress("\(host): \(title)")
         reporter.taskStarted(title, handler: handler, host: host)
@@ -193,12 +196,14 @@ final class HostRun {
         let vars = scope(task.common)
         let templar = makeTemplar(vars, task.common)
         var outcomes: [ItemOutcome] = []
-        let register: Value
+        var register: Value
         do {
-            if let loop = task.loop {
+            if task.loop != nil {
                 // `when` is checked per item, with the item bound.
-                for (index, item) in try loopItems(loop, templar).enumerated() {
-                    let itemTemplar = makeTemplar(vars.merging(loopVariables(task, item, index)), task.common)
+                let items = try loopItems(of: task, templar)
+                for (index, item) in items.enumerated() {
+                    if index > 0 { try pauseBetweenItems(task.loopControl, templar) }
+                    let itemTemplar = makeTemplar(vars.merging(try loopVariables(task.loopControl, item, index, of: items, templar)), task.common)
                     let label = try task.loopControl.label.map { try itemTemplar.render($0).pythonText } ?? item.pythonText
                     var outcome = runItem(task, itemTemplar, key: "\(task.common.location)#\(index)")
                     outcome.result[task.loopControl.loopVar] = item
@@ -208,6 +213,13 @@ final class HostRun {
                     if outcome.status == .unreachable { break }
                 }
                 register = loopRegister(outcomes)
+                if items.isEmpty {
+                    let outcome = ItemOutcome(status: .skipped, message: "No items in the list",
+                                              result: ["changed": false, "skipped": true, "skipped_reason": "No items in the list", "results": .list([])])
+                    report(task, title: title, outcome, seconds: 0)
+                    outcomes.append(outcome)
+                    register = .dict(outcome.result)
+                }
             } else {
                 let outcome = runItem(task, templar, key: task.common.location.description)
                 report(task, title: title, outcome, seconds: Date().timeIntervalSince(start))
@@ -322,6 +334,7 @@ final class HostRun {
                 }
             }
         }
+        restarts.queue(plan.units, runAs: runAs, origin: task.common.location.description)
         return outcome
     }
 
@@ -409,23 +422,6 @@ final class HostRun {
         if let directory = common?.directory { paths.append(directory) }
         paths.append(play.directory)
         return Templar(variables: variables, searchPaths: paths)
-    }
-
-    /// What one loop item adds to a task's variables (`item` or loop_var, index_var).
-    func loopVariables(_ task: Task, _ item: Value, _ index: Int) -> ValueDict {
-        var vars = ValueDict()
-        vars[task.loopControl.loopVar] = .untrusted(item)
-        vars["ansible_loop_var"] = .string(task.loopControl.loopVar)
-        if let indexVar = task.loopControl.indexVar { vars[indexVar] = .int(index) }
-        return vars
-    }
-
-    func loopItems(_ loop: Value, _ templar: Templar) throws -> [Value] {
-        let rendered = try loop.string.map { try templar.render($0) } ?? templar.render(loop)
-        guard let items = rendered.list else {
-            throw ModuleError("loop must be a list, but it gives \(rendered.typeName) \(rendered.pythonText)")
-        }
-        return items
     }
 
     func loopRegister(_ outcomes: [ItemOutcome]) -> Value {

@@ -96,9 +96,10 @@ extension HostRun {
                 let vars = scope(task.common)
                 let templar = makeTemplar(vars, task.common)
                 do {
-                    if let loop = task.loop {
-                        for (index, item) in try loopItems(loop, templar).enumerated() {
-                            try collect(task, type, makeTemplar(vars.merging(loopVariables(task, item, index)), task.common),
+                    if task.loop != nil {
+                        let items = try loopItems(of: task, templar)
+                        for (index, item) in items.enumerated() {
+                            try collect(task, type, makeTemplar(vars.merging(try loopVariables(task.loopControl, item, index, of: items, templar)), task.common),
                                         key: "\(task.common.location)#\(index)")
                         }
                     } else {

@@ -35,6 +35,14 @@ public struct PlaybookLoader {
     // MARK: Playbooks
 
     public func loadPlaybook(_ path: String) throws -> Playbook {
+        do {
+            return try loadPlaybook((path as NSString).standardizingPath, chain: [])
+        } catch let error as RecursionError {
+            throw error.parseError
+        }
+    }
+
+    func loadPlaybook(_ path: String, chain: [IncludeStep]) throws -> Playbook {
         let doc = try loadDocument(path)
         let location = doc.location(of: doc.root)
         guard let items = doc.root.items else {
@@ -43,8 +51,7 @@ public struct PlaybookLoader {
         var plays: [Play] = []
         for item in items {
             if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
-                guard let file = imported.string else { throw ParseError("import_playbook takes a file name", at: doc.location(of: imported)) }
-                plays += try loadPlaybook(resolve(file, against: doc.directory)).plays
+                plays += try importedPlaybook(imported, in: doc, chain: chain)
                 continue
             }
             plays.append(try loadPlay(item, in: doc))
@@ -69,7 +76,7 @@ public struct PlaybookLoader {
             become: try node["become"].map { try boolean($0, "become", in: doc) },
             becomeUser: try node["become_user"].map { try scalarText($0, "become_user", in: doc) },
             vars: try node["vars"].map { try mapping($0, "vars", in: doc) } ?? ValueDict(),
-            varsFiles: try node["vars_files"].map { try stringList($0, "vars_files", in: doc) } ?? [],
+            varsFiles: try node["vars_files"].map { try varsFiles($0, in: doc) } ?? [],
             gatherFacts: try node["gather_facts"].map { try boolean($0, "gather_facts", in: doc) } ?? true,
             serial: node["serial"].map(Value.init),
             maxFailPercentage: try node["max_fail_percentage"].map { try number($0, "max_fail_percentage", in: doc) },
@@ -80,32 +87,20 @@ public struct PlaybookLoader {
         common.tags = play.tags
         common.noLog = node["no_log"].map(Value.init)
         play.tasks += try node["pre_tasks"].map { try taskList($0, in: doc, common: common) } ?? []
-        for roleNode in node["roles"]?.items ?? [] {
-            let role = try loadRole(roleNode, in: doc, playCommon: common)
-            play.tasks += role.tasks
-            play.handlers += role.handlers
-            play.roleDefaults = play.roleDefaults.merging(role.defaults)
-            play.roleVars = play.roleVars.merging(role.vars)
-        }
-        if let roles = node["roles"], roles.items == nil {
+        if let roles = node["roles"], roles.items == nil, !roles.isNull {
             throw ParseError("'roles' must be a list of role names", at: doc.location(of: roles))
+        }
+        for roleNode in node["roles"]?.items ?? [] {
+            play.tasks += try loadRole(try roleRequest(roleNode, in: doc, inherited: common, directory: doc.directory))
         }
         play.tasks += try node["tasks"].map { try taskList($0, in: doc, common: common) } ?? []
         play.tasks += try node["post_tasks"].map { try taskList($0, in: doc, common: common) } ?? []
+        play.exposeStaticRoles()
         play.handlers += try node["handlers"].map { try taskList($0, in: doc, common: common).flatMap(\.flattenedTasks) } ?? []
         return play
     }
 
     // MARK: Tasks
-
-    /// A task file (for `import_tasks`/`include_tasks` and roles): a list of tasks.
-    public func loadTaskFile(_ path: String, common: TaskCommon) throws -> [TaskItem] {
-        let doc = try loadDocument(path)
-        if doc.root.isNull { return [] }
-        var inner = common
-        inner.directory = doc.directory
-        return try taskList(doc.root, in: doc, common: inner)
-    }
 
     func taskList(_ node: YAMLNode, in doc: LoadedFile, common: TaskCommon) throws -> [TaskItem] {
         if node.isNull { return [] }
@@ -146,20 +141,12 @@ public struct PlaybookLoader {
         for key in ["import_tasks", "include_tasks", "ansible.builtin.import_tasks", "ansible.builtin.include_tasks"] {
             guard let fileNode = node[key] else { continue }
             try checkKeys(pairs, allowed: PlaybookLoader.taskKeys, what: "task", in: doc)
-            let file = try fileNode.string ?? fileNode["file"]?.string
-                ?? { throw ParseError("\(key) takes a file name", at: doc.location(of: fileNode)) }()
-            let path = resolve(file, against: common.directory, role: common.role, folder: "tasks")
-            if key.hasSuffix("import_tasks") {
-                guard !file.contains("{{"), !file.contains("{%") else {
-                    throw ParseError("import_tasks is static: its file name cannot use variables (use include_tasks)", at: doc.location(of: fileNode))
-                }
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw ParseError("import_tasks: no file \(path)", at: doc.location(of: fileNode))
-                }
-                return try loadTaskFile(path, common: common)
-            }
-            return [.include(Include(file: path, common: common, loop: try loopValue(node, in: doc),
-                                     loopControl: try loopControl(node, in: doc)))]
+            return try taskFileItems(key, fileNode, node: node, in: doc, inherited: inherited, common: common)
+        }
+        for key in ["import_role", "include_role", "ansible.builtin.import_role", "ansible.builtin.include_role"] {
+            guard let argsNode = node[key] else { continue }
+            try checkKeys(pairs, allowed: PlaybookLoader.taskKeys, what: "task", in: doc)
+            return try roleTask(key, argsNode, node: node, in: doc, inherited: inherited, common: common)
         }
         return [.task(try task(node, pairs: pairs, in: doc, common: common))]
     }
@@ -171,7 +158,7 @@ public struct PlaybookLoader {
             guard let key = pair.key.string else {
                 throw ParseError("task keys must be names", at: doc.location(of: pair.key))
             }
-            if PlaybookLoader.taskKeys.contains(key) { continue }
+            if PlaybookLoader.isTaskKeyword(key) { continue }
             guard let resolved = resolveModule(key) else {
                 let hint = Suggestion.hint(for: key, in: moduleNames + Array(PlaybookLoader.taskKeys))
                 throw ParseError("'\(key)' is neither a module nor a task keyword\(hint)", at: doc.location(of: pair.key))
@@ -211,11 +198,11 @@ public struct PlaybookLoader {
         default:
             throw ParseError("the arguments of '\(written)' must be a mapping (key: value lines) or a command string", at: doc.location(of: module.value))
         }
-        return Task(
+        var task = Task(
             name: try node["name"].map { try scalarText($0, "name", in: doc) },
             module: canonical, moduleAsWritten: written, arguments: arguments, argumentLocations: locations,
             moduleLocation: doc.location(of: module.key), common: common,
-            loop: try loopValue(node, in: doc), loopControl: try loopControl(node, in: doc),
+            loop: nil, loopControl: try loopControl(node, in: doc),
             notify: try node["notify"].map { try stringList($0, "notify", in: doc) } ?? [],
             notifyLocation: node["notify"].map { doc.location(of: $0) },
             listen: try node["listen"].map { try stringList($0, "listen", in: doc) } ?? [],
@@ -224,25 +211,8 @@ public struct PlaybookLoader {
             failedWhen: node["failed_when"].map(conditions),
             delegateTo: node["delegate_to"].map(Value.init),
             runOnce: try node["run_once"].map { try boolean($0, "run_once", in: doc) } ?? false)
-    }
-
-    func loopValue(_ node: YAMLNode, in doc: LoadedFile) throws -> Value? {
-        let loops = ["loop", "with_items", "with_list"].compactMap { key in node[key].map { (key, $0) } }
-        if loops.count > 1 {
-            throw ParseError("use one of loop/with_items/with_list, not \(loops.map(\.0).joined(separator: " and "))", at: doc.location(of: loops[1].1))
-        }
-        guard let (key, loop) = loops.first else { return nil }
-        switch loop.value {
-        case .sequence, .string: break
-        default:
-            throw ParseError("'\(key)' takes a list or a template that gives one (\"{{ my_list }}\")", at: doc.location(of: loop))
-        }
-        var value = Value(loop)
-        // with_items flattens one level, as Ansible does.
-        if key == "with_items", case .list(let items) = value {
-            value = .list(items.flatMap { $0.list ?? [$0] })
-        }
-        return value
+        (task.loop, task.loopWith) = try loop(of: node, in: doc)
+        return task
     }
 
     func loopControl(_ node: YAMLNode, in doc: LoadedFile) throws -> LoopControl {
@@ -253,60 +223,14 @@ public struct PlaybookLoader {
         if let v = lc["loop_var"] { control.loopVar = try identifier(v, "loop_var", in: doc) }
         if let v = lc["index_var"] { control.indexVar = try identifier(v, "index_var", in: doc) }
         if let v = lc["label"] { control.label = Value(v) }
+        if let v = lc["extended"] { control.extended = Value(v) }
+        if let v = lc["extended_allitems"] { control.extendedAllItems = Value(v) }
+        if let v = lc["pause"] { control.pause = Value(v) }
         return control
     }
 
     func conditions(_ node: YAMLNode) -> [Value] {
         node.items?.map(Value.init) ?? [Value(node)]
-    }
-
-    // MARK: Roles
-
-    struct LoadedRole {
-        var tasks: [TaskItem]
-        var handlers: [Task]
-        var defaults: ValueDict
-        var vars: ValueDict
-    }
-
-    func loadRole(_ node: YAMLNode, in doc: LoadedFile, playCommon: TaskCommon) throws -> LoadedRole {
-        let nameNode = node.string != nil ? node : (node["role"] ?? node["name"])
-        guard let nameNode, let name = nameNode.string else {
-            throw ParseError("a role entry is a name or a mapping with 'role: NAME'", at: doc.location(of: node))
-        }
-        let candidates = ([doc.directory + "/roles"] + rolesPath).map { "\($0)/\(name)" } + [resolve(name, against: doc.directory)]
-        guard let path = candidates.first(where: { isDirectory($0) }) else {
-            throw ParseError("role '\(name)' not found (looked in \(candidates.joined(separator: ", ")))", at: doc.location(of: nameNode))
-        }
-        var common = playCommon
-        common.role = RoleContext(name: name, path: path)
-        common.location = doc.location(of: node)
-        if node.pairs != nil {
-            common.when += node["when"].map(conditions) ?? []
-            common.tags += try node["tags"].map { try stringList($0, "tags", in: doc) } ?? []
-            // Role parameters: every other key is a variable of the role's tasks.
-            for pair in node.pairs ?? [] {
-                guard let key = pair.key.string, !["role", "name", "when", "tags", "vars"].contains(key) else { continue }
-                common.vars[key] = Value(pair.value)
-            }
-            if let vars = node["vars"] { common.vars = common.vars.merging(try mapping(vars, "vars", in: doc)) }
-        }
-        func optionalFile(_ folder: String) -> String? {
-            ["main.yml", "main.yaml", "main"].map { "\(path)/\(folder)/\($0)" }.first { FileManager.default.fileExists(atPath: $0) }
-        }
-        func varsFile(_ folder: String) throws -> ValueDict {
-            guard let file = optionalFile(folder) else { return ValueDict() }
-            let vars = try loadDocument(file)
-            if vars.root.isNull { return ValueDict() }
-            return try mapping(vars.root, "\(folder)/main.yml", in: vars)
-        }
-        var handlerCommon = common
-        handlerCommon.when = []
-        return LoadedRole(
-            tasks: try optionalFile("tasks").map { try loadTaskFile($0, common: common) } ?? [],
-            handlers: try optionalFile("handlers").map { try loadTaskFile($0, common: handlerCommon).flatMap(\.flattenedTasks) } ?? [],
-            defaults: try varsFile("defaults"),
-            vars: try varsFile("vars"))
     }
 
     // MARK: Files
@@ -350,7 +274,7 @@ public struct PlaybookLoader {
     func checkKeys(_ pairs: [YAMLPair], allowed: Set<String>, what: String, in doc: LoadedFile) throws {
         for pair in pairs {
             let key = YAMLJSON.keyText(pair.key)
-            if allowed.contains(key) { continue }
+            if allowed.contains(key) || (allowed == PlaybookLoader.taskKeys && PlaybookLoader.isTaskKeyword(key)) { continue }
             if what == "task" || what == "block", resolveModule(key) != nil { continue }
             throw ParseError("'\(key)' is not a \(what) keyword\(Suggestion.hint(for: key, in: Array(allowed)))", at: doc.location(of: pair.key))
         }
@@ -392,6 +316,10 @@ public struct PlaybookLoader {
 
     func mapping(_ node: YAMLNode, _ key: String, in doc: LoadedFile) throws -> ValueDict {
         if node.isNull { return ValueDict() }
+        if key == "vars", node.items != nil {
+            throw ParseError("'vars' must be a mapping of names to values; a list of mappings is refused by Ansible 2.19 too "
+                + "(\"Vars in a Play must be specified as a dictionary\"): merge the list's entries into one mapping", at: doc.location(of: node))
+        }
         guard node.pairs != nil, case .dict(let d) = Value(node) else {
             throw ParseError("'\(key)' must be a mapping of names to values", at: doc.location(of: node))
         }
