@@ -55,6 +55,15 @@ public enum Value: Sendable {
     public var dict: ValueDict? { if case .dict(let d) = peeled { return d } else { return nil } }
     public var isNull: Bool { if case .null = peeled { return true } else { return false } }
 
+    /// The entries of a mapping, each keeping the mapping's own unsafe mark (`args: !unsafe {...}`).
+    public var members: ValueDict? {
+        switch self {
+        case .dict(let d): return d
+        case .unsafe(.dict(let d)): return ValueDict(d.map { ($0.key, Value.untrusted($0.value)) })
+        default: return nil
+        }
+    }
+
     /// Member access for dictionaries (`nil` for anything else or a missing key).
     public subscript(key: String) -> Value? { dict?[key] }
 

@@ -36,7 +36,9 @@ final class EngineContext: @unchecked Sendable {
         var dict: ValueDict
         switch task.arguments.peeled {
         case .null: dict = ValueDict()
-        case .dict(let d): dict = try templar.render(.dict(try KeyValueArguments.expand(d, freeForm: type.freeFormArgument, names: names))).dict ?? ValueDict()
+        case .dict:
+            let members = task.arguments.members ?? ValueDict()
+            dict = try templar.render(.dict(try KeyValueArguments.expand(members, freeForm: type.freeFormArgument, names: names))).dict ?? ValueDict()
         case .string(let s):
             do {
                 var words = try KeyValueArguments.parse(s, freeForm: type.freeFormArgument, names: names)

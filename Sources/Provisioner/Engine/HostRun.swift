@@ -367,7 +367,7 @@ final class HostRun {
     // MARK: Engine actions
 
     func runEngineAction(_ action: EngineAction, _ task: Task, _ templar: Templar) throws -> ItemOutcome {
-        let args = task.arguments.dict ?? ValueDict()
+        let args = task.arguments.members ?? ValueDict()
         switch action {
         case .debug:
             let message: String
@@ -456,8 +456,8 @@ final class HostRun {
     }
 
     /// Whether `no_log` hides what the task says (see `NoLog`).
-    func hides(_ common: TaskCommon, _ templar: Templar) -> Bool {
-        NoLog.hides(common.noLog) { try isTrue($0, templar) }
+    func hides(_ common: TaskCommon, _ templar: @autoclosure () -> Templar) -> Bool {
+        NoLog.hides(common.noLog) { try isTrue($0, templar()) }
     }
 
     func ignoresErrors(_ task: Task, _ templar: Templar) -> Bool {

@@ -2,7 +2,7 @@ import XCTest
 
 /// Issue 10 #2 and #3 against ansible-playbook: a host's output, a lookup's result and `!unsafe`
 /// values stay literal text through every path (as Ansible 2.19's trust rules keep them), and
-/// `no_log` tasks show nothing of their secrets. On main at 66998f2 the injection play read the
+/// `no_log` tasks show nothing of their secrets. On main at 0e43e5c the injection play read the
 /// controller's file and rendered the host's `{% %}` (trees differ, forbidden text shown), and the
 /// no_log play printed the loop item and the debug value under -v.
 final class DifferentialHardeningTests: XCTestCase {
@@ -24,11 +24,14 @@ final class DifferentialHardeningTests: XCTestCase {
         "host-output.txt": hostOutput,
         "controller-secret.txt": "CONTROLLER-SECRET-MARK\n",
         "templates/host.j2": "{{ r.stdout }}\n{{ copied }}\n{% for l in r.stdout_lines %}[{{ l }}]\n{% endfor %}",
+        "templates/vars.j2": "[{{ extra }}]",
+        "included.yml": "- copy: {dest: \"{{ root }}/included-{{ index }}\", content: \"{{ item }}\\n\"}\n",
     ]
 
     /// Every path of #2: registered output, set_fact (plain, concatenated, filtered, structured),
     /// a file lookup through set_fact, lazily rendered play variables, `!unsafe` values (scalar, list,
-    /// nested), loop items, template, lineinfile, k=v arguments and a condition made from host output.
+    /// nested), loop items (loop, with_items, include loops, ansible_loop), template, lookup('template')
+    /// with template_vars, lineinfile, k=v arguments and a condition made from host output.
     /// `{{ root }}` is the output folder; the host output is `{{ playbook_dir }}/host-output.txt`.
     static let injectionPlay = """
         - hosts: all
@@ -63,7 +66,14 @@ final class DifferentialHardeningTests: XCTestCase {
             - copy: {dest: "{{ root }}/loop-{{ index }}", content: "{{ item }}\\n"}
               loop: "{{ r.stdout_lines }}"
               loop_control: {index_var: index}
+            - copy: {dest: "{{ root }}/with_items-{{ i }}", content: "{{ item }}|{{ ansible_loop.allitems[0] }}\\n"}
+              with_items: "{{ r.stdout_lines[:2] }}"
+              loop_control: {extended: true, index_var: i}
+            - include_tasks: included.yml
+              loop: "{{ r.stdout_lines[:2] }}"
+              loop_control: {index_var: index}
             - template: {src: host.j2, dest: "{{ root }}/template"}
+            - copy: {dest: "{{ root }}/template_lookup", content: "{{ lookup('template', 'vars.j2', template_vars={'extra': r.stdout_lines[2]}) }}\\n"}
             - lineinfile: {path: "{{ root }}/lineinfile", line: "{{ item }}", create: true}
               loop: "{{ r.stdout_lines }}"
             - command: echo {{ r.stdout_lines[3] }}

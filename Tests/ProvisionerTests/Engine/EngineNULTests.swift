@@ -3,7 +3,7 @@ import XCTest
 
 /// Issue 10 #5: a NUL byte in an argument is refused with the task's file:line before the host
 /// changes: at validate time when written in the play, at run time when a template renders it.
-/// On main at 66998f2 `path: "/x/victim\0.bak"` removed `/x/victim` locally, and over ssh the
+/// On main at 0e43e5c `path: "/x/victim\0.bak"` removed `/x/victim` locally, and over ssh the
 /// host was reported unreachable.
 final class EngineNULTests: XCTestCase {
     func testNULInAnArgumentIsRefusedAndTheHostKeptAsItWas() throws {

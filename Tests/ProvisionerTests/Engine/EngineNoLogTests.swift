@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// Issue 10 #3 and issue 9 §1: with `no_log`, no argument, item, result or error of the task
-/// reaches any output, in every output mode, over the local connection and ssh. On main at 66998f2
+/// reaches any output, in every output mode, over the local connection and ssh. On main at 0e43e5c
 /// the loop item, an owner taken from a variable (failure message), a bad mode from a variable
 /// (pre-run check) and a `debug` value under -v were printed.
 final class EngineNoLogTests: XCTestCase {

@@ -4,7 +4,7 @@ import XCTest
 
 /// Issue 10 #2: what a host says (results, facts, registered values), what a lookup returns and
 /// what is tagged `!unsafe` is never rendered as a template again, over the local connection and
-/// over ssh. On main at 66998f2 the play below read `controller-secret.txt` and the controller's
+/// over ssh. On main at 0e43e5c the play below read `controller-secret.txt` and the controller's
 /// environment, rendered the host's `{% %}`, and `echo {{ r.stdout }}` took the host's
 /// `chdir=/ creates=/etc/passwd` as arguments (so the task was skipped).
 final class EngineUntrustedDataTests: XCTestCase {
@@ -44,6 +44,11 @@ final class EngineUntrustedDataTests: XCTestCase {
                 """, label)
             for (index, line) in lines.enumerated() { XCTAssertEqual(file("loop-\(index)"), line + "\n", "\(label) item \(index)") }
             XCTAssertEqual(file("template"), host + host + lines.map { "[\($0)]\n" }.joined(), label)
+            XCTAssertEqual(file("template_lookup"), "[" + lines[2] + "]\n", label)
+            for (index, line) in lines.prefix(2).enumerated() {
+                XCTAssertEqual(file("included-\(index)"), line + "\n", "\(label) include \(index)")
+                XCTAssertEqual(file("with_items-\(index)"), line + "|" + lines[0] + "\n", "\(label) with_items \(index)")
+            }
             XCTAssertEqual(file("lineinfile"), host, label)
             XCTAssertEqual(file("kv"), "x chdir=/ creates=/etc/passwd\n", label)
             XCTAssertNil(file("untrusted-condition"), label)

@@ -2,7 +2,7 @@ import XCTest
 
 /// Issue 9 §1: a `!vault` value in a playbook, a vars file, an inventory or group_vars stops the
 /// run before any host is touched, naming the file and line (vault decryption is not implemented).
-/// On main at 66998f2 each ran and used the ciphertext as the value.
+/// On main at 0e43e5c each ran and used the ciphertext as the value.
 final class EngineVaultTests: XCTestCase {
     static let value = "!vault |\n      $ANSIBLE_VAULT;1.1;AES256\n      6231336539666234306139\n"
 

@@ -3,7 +3,8 @@ import XCTest
 
 /// Issue 10 #9: bytes that are not UTF-8 are copied exactly (local and ssh), and text that must be
 /// UTF-8 (a template, `lookup('file')`) is refused naming the file, never decoded to U+FFFD.
-/// On main at 66998f2 the template and the lookup wrote U+FFFD (EF BF BD) where the bytes were.
+/// On main at 0e43e5c the template and the lookup wrote U+FFFD (EF BF BD) where the bytes were;
+/// copying bytes was already exact there (that test guards it).
 final class ModuleNonUTF8Tests: XCTestCase {
     /// Every byte value, then sequences that are not UTF-8: a lone continuation, a truncated
     /// sequence, an overlong encoding, a surrogate.

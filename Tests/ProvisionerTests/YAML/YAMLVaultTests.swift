@@ -2,7 +2,7 @@ import XCTest
 @testable import Provisioner
 
 /// Issue 9 §1: Ansible Vault is not implemented, so a vaulted value is refused where it is
-/// written (file:line:col), never passed on as its ciphertext. On main at 66998f2 `!vault` values
+/// written (file:line:col), never passed on as its ciphertext. On main at 0e43e5c `!vault` values
 /// were read as plain strings holding the ciphertext.
 final class YAMLVaultTests: XCTestCase {
     static let vaulted = """
