@@ -15,10 +15,8 @@ public enum NoLog {
 
     /// Whether a `no_log` value hides the task before any variable is known (validate).
     static func hides(_ value: Value?) -> Bool {
-        hides(value) { value in
-            guard let b = ModuleArguments.boolean(value) else { throw PreflightError("undecidable") }
-            return b
-        }
+        guard let value, !value.isNull else { return false }
+        return ModuleArguments.boolean(value) ?? true
     }
 
     /// An error of a hidden task as it may be shown: where it is and which argument, not what it says.

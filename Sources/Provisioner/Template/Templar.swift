@@ -78,9 +78,9 @@ public struct Templar: Sendable {
 
     /// A `when:`/`changed_when:`/`failed_when:` condition, by Python truthiness.
     /// When the condition is itself a template (`"{{ a }} == 1"`), the text it renders to is
-    /// evaluated as an expression, as Ansible does.
-    /// Text made from untrusted data (a host's output, a lookup, `!unsafe`) is not evaluated
-    /// as an expression: that would run a host's words on the controller. Ansible 2.19 refuses it too.
+    /// evaluated as an expression, as Ansible does, unless that text was made from untrusted data
+    /// (a host's output, a lookup, `!unsafe`): that would run a host's words on the controller,
+    /// and Ansible 2.19 refuses it too.
     public func isTrue(_ condition: String) throws -> Bool {
         guard Templar.containsTemplate(condition) else { return try evaluate(condition).isTruthy }
         let untrustedBefore = context.untrustedReadCount

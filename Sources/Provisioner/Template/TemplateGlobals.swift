@@ -4,6 +4,8 @@ import Foundation
 enum TemplateGlobals {
     static let functions: Set<String> = ["range", "lookup", "query", "q", "dict", "namespace"]
     static let lookups = ["env", "file", "vars", "items", "list", "indexed_items"] + TemplateLookups.names
+    static let reshapingLookups: Set<String> = ["vars", "items", "list", "indexed_items", "nested", "together", "dict",
+                                                 "subelements", "sequence", "random_choice"]
     /// `range()` may not build more than this many numbers (Jinja's sandbox uses the same bound).
     static let maxRange = 100_000
 
@@ -77,8 +79,9 @@ enum TemplateGlobals {
     static func run(_ name: String, plugin: String, terms: [Value], options: [String: Value], wantList: Bool,
                     evaluator: TemplateEvaluator) throws -> Value {
         var results: [Value]
-        // What a file, the environment or a template gives is data (Ansible 2.19): no condition evaluates it.
-        if ["env", "file", "template"].contains(name) { evaluator.context.readUntrusted() }
+        // What a lookup reads (a file, the environment, file names, a template's output) is data (Ansible 2.19):
+        // no condition evaluates it. Only lookups that reshape their own terms give nothing new.
+        if !reshapingLookups.contains(name) { evaluator.context.readUntrusted() }
         switch name {
         case "env":
             let environment = ProcessInfo.processInfo.environment

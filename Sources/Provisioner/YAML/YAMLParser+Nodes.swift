@@ -23,7 +23,6 @@ extension YAMLParser {
     func makeSequence(_ items: [YAMLNode], style: YAMLNode.Style, props: Properties?, mark m: SourceMark) throws -> YAMLNode {
         try checkCollectionTag(props, expected: "tag:yaml.org,2002:seq", kind: "sequence")
         return anchored(YAMLNode(.sequence(items), mark: m, style: style), props)
-
     }
 
     func makeMapping(_ pairs: [YAMLPair], style: YAMLNode.Style, props: Properties?, mark m: SourceMark) throws -> YAMLNode {
