@@ -43,5 +43,11 @@ public enum ModuleCatalog {
         ServiceFactsModule.self,
         UnarchiveModule.self,
         GitModule.self,
+        PipModule.self,
+        YumRepositoryModule.self,
+        AptRepositoryModule.self,
+        Deb822RepositoryModule.self,
+        AptKeyModule.self,
+        RPMKeyModule.self,
     ]
 }

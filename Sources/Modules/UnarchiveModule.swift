@@ -13,7 +13,7 @@ struct UnarchiveModule: Module {
     static let arguments: [ArgumentSpec] = [
         ArgumentSpec("src", .path, required: true, doc: "the archive: on the controller, or on the host with remote_src (or a URL)"),
         ArgumentSpec("dest", .path, required: true, doc: "existing folder to unpack into"),
-        ArgumentSpec("remote_src", .bool, default: false, doc: "src is on the host (or a URL the host downloads)"),
+        ArgumentSpec("remote_src", .bool, doc: "src is on the host (or a URL the host downloads); default false"),
         ArgumentSpec("copy", .bool, doc: "deprecated opposite of remote_src"),
         ArgumentSpec("creates", .path, doc: "when this path exists, nothing is unpacked"),
         ArgumentSpec("list_files", .bool, default: false, doc: "return the archive's members as 'files'"),

@@ -8,8 +8,9 @@ set -euo pipefail
 OUT=${1:?usage: build-standins.sh OUTDIR}
 mkdir -p "$OUT"
 busybox=$(command -v busybox) || { echo "busybox is missing: apt-get install busybox" >&2; exit 1; }
-# name port: the image is localhost/provision-standin/NAME:1 (names say what they are).
-STANDINS="nextcloud:80 postgres:5432 redis:6379 litellm:4000 vllm:8000"
+# name port: the image is localhost/provision-standin/NAME:1 (names say what they are); `web` is a plain web
+# server for the services' own tests.
+STANDINS="nextcloud:80 postgres:5432 redis:6379 litellm:4000 vllm:8000 web:8080"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for entry in $STANDINS; do

@@ -333,12 +333,16 @@ struct QuadletModule: Module {
             return (changes, reload ? [UnitRequest(manager: scope.manager, reload: true)] : [])
         }
         let operation: UnitRequest.Operation
+        // A container of a pod restarts with its pod: stopping the pod's last container stops the pod,
+        // and the container, bound to it, could not start again.
+        let pod = podService(state)
+        let restarted = pod.map { "\($0) (\(file) is in it)" } ?? service
         if filesChanged {
             operation = .restart
-            changes.append(Change("\(state.active ? "restart" : "start") \(service)", actions: []))
+            changes.append(Change("\(state.active ? "restart" : "start") \(state.active ? restarted : service)", actions: []))
         } else if let reason = reloadPending ? "\(file) changed since the last daemon-reload" : staleness(state) {
             operation = .restart
-            changes.append(Change("restart \(service) (\(reason))", actions: []))
+            changes.append(Change("restart \(restarted) (\(reason))", actions: []))
         } else if !state.active {
             operation = .start
             changes.append(Change("start \(service)", diff: TextDiff(label: "unit \(service)", before: "state: \(current)\n", after: "state: active\n"),
@@ -346,8 +350,21 @@ struct QuadletModule: Module {
         } else {
             return (changes, [])
         }
-        return (changes, [UnitRequest(manager: scope.manager, unit: service, operation: operation, reload: reload,
-                                      rank: kind.rank, timeout: timeout)])
+        let target = operation == .restart && state.active ? pod ?? service : service
+        return (changes, [UnitRequest(manager: scope.manager, unit: target, operation: operation, reload: reload,
+                                      rank: target == service ? kind.rank : QuadletKind.pod.rank, timeout: timeout)])
+    }
+
+    /// The service of the pod this container belongs to (`Pod=NAME.pod`), as its installed unit names it.
+    func podService(_ state: State) -> String? {
+        guard kind == .container, let file = unit.flatMap({ $0.value("Container", "Pod") }) ?? parsedInstalled(state)?.value("Container", "Pod"),
+              file.hasSuffix(".pod") else { return nil }
+        let installed = state.listing.files[file].flatMap { try? UnitFile(parsing: String(decoding: $0.content, as: UTF8.self), name: file) }
+        return QuadletKind.pod.service(name: String(file.dropLast(4)), unit: installed ?? UnitFile(sections: []))
+    }
+
+    func parsedInstalled(_ state: State) -> UnitFile? {
+        state.file.flatMap { try? UnitFile(parsing: String(decoding: $0.content, as: UTF8.self), name: file) }
     }
 
     /// Why a running service is older than what defines it: a file changed after it started.

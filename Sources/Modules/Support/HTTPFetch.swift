@@ -333,3 +333,46 @@ enum HTTPFetch {
         return formatter.string(from: Date(timeIntervalSince1970: seconds))
     }
 }
+
+extension HTTPFetch {
+    /// A small GET as a read-only observation (a signing key): `sh -c SCRIPT sh URL VALIDATE`, printing
+    /// `status<TAB>CODE` and `body<TAB>BASE64`, `failure<TAB>why`, or `notool`. No headers or
+    /// credentials: an observation's argv is all it carries.
+    static let getScript = library + #"""
+    tool=
+    if command -v curl > /dev/null 2>&1; then tool=curl
+    elif wget --version 2> /dev/null | grep -q 'GNU Wget'; then tool=wget
+    elif command -v python3 > /dev/null 2>&1; then tool=python3
+    else echo notool; exit 0
+    fi
+    PV_METHOD=GET PV_URL=$1 PV_TIMEOUT=10 PV_VALIDATE=$2 PV_FOLLOW=1 PV_AGENT=ansible-httpget PV_BODY=0 PV_HEADERS=
+    export PV_METHOD PV_URL PV_TIMEOUT PV_VALIDATE PV_FOLLOW PV_AGENT PV_BODY PV_HEADERS
+    t=$(mktemp -d "${TMPDIR:-/tmp}/.provision-get.XXXXXX") || { printf 'failure\tcannot create a temporary folder\n'; exit 0; }
+    trap 'rm -rf "$t"' EXIT
+    if provision_fetch "$tool" '' "$t/body" "$t/meta" 2> "$t/err"; then
+      printf 'status\t%s\n' "$(awk '/^HTTP\//{s=$2} END{print s}' "$t/meta")"
+      printf 'body\t'; base64 -w 0 < "$t/body"; echo
+    else
+      printf 'failure\t%s\n' "$(tr '\n' ' ' < "$t/err")"
+    fi
+    exit 0
+    """#
+
+    static func get(_ url: String, validateCerts: Bool = true) -> Observation {
+        .command(["/bin/sh", "-c", getScript, "sh", url, validateCerts ? "1" : "0"])
+    }
+
+    /// The body `get` brought, or why there is none.
+    static func body(_ observed: Observations, _ url: String, validateCerts: Bool = true) -> Result<[UInt8], FetchFailure> {
+        let text = observed.command(get(url, validateCerts: validateCerts).argv)?.stdout ?? ""
+        if text.hasPrefix("notool") { return .failure(FetchFailure(message: missingTools)) }
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let pair = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            if pair.count == 2 { fields[String(pair[0])] = String(pair[1]) }
+        }
+        if let failure = fields["failure"] { return .failure(FetchFailure(message: failure.trimmingCharacters(in: .whitespaces))) }
+        guard fields["status"] == "200" else { return .failure(FetchFailure(message: "HTTP status \(fields["status"] ?? "unknown")")) }
+        return .success([UInt8](Data(base64Encoded: fields["body"] ?? "") ?? Data()))
+    }
+}

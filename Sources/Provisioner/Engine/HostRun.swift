@@ -31,8 +31,21 @@ final class HostRun {
     private var caches: [String: ObservationCache] = [:]
     var failed = false
     var unreachable = false
+    /// end_host (or end_play/end_batch): the play is over for this host, which did not fail.
+    var ended = false
+    /// The hosts of this batch, for run_once, play-wide meta actions and any_errors_fatal.
+    var coordinator: BatchCoordinator
+    /// Every task is a meeting of the batch's hosts (any_errors_fatal, max_fail_percentage).
+    var lockstep = false
+    /// How often each task was reached, so that hosts meet at the same occurrence of it.
+    var arrivals: [SourceLocation: Int] = [:]
+    /// `meta: end_role`: the rest of this role's tasks are skipped.
+    var endedRole: RoleContext?
+    /// Blocks with a rescue around the running task: only there does a failure set `ansible_failed_*`.
+    var rescueDepth = 0
 
-    init(host: String, play: Play, connection: HostConnection, engine: EngineContext, inventoryVars: ValueDict, hostVars: ValueDict) {
+    init(host: String, play: Play, connection: HostConnection, engine: EngineContext, inventoryVars: ValueDict, hostVars: ValueDict,
+         coordinator: BatchCoordinator? = nil) {
         self.host = host
         self.play = play
         self.connection = connection
@@ -40,16 +53,21 @@ final class HostRun {
         self.engine = engine
         self.reporter = engine.reporter
         self.hostVars = hostVars
+        self.coordinator = coordinator ?? BatchCoordinator(hosts: [host])
         var magic = ValueDict()
         magic["playbook_dir"] = .string(play.directory)
         magic["ansible_check_mode"] = .bool(engine.options.checkMode)
         magic["ansible_diff_mode"] = .bool(engine.options.diff)
         magic["ansible_play_name"] = .string(play.name)
+        magic["ansible_play_batch"] = .list(self.coordinator.hosts.map(Value.string))
         base = play.roleDefaults.merging(inventoryVars).merging(magic)
         aboveDefaults = Set(inventoryVars.keys).union(magic.keys)
     }
 
-    var stopped: Bool { failed || unreachable }
+    var stopped: Bool { failed || unreachable || ended || failedByOthers || coordinator.batchEnded }
+
+    /// Another host's failure stopped this one (any_errors_fatal, a failed run_once): failed, but uncounted.
+    var failedByOthers: Bool { coordinator.isFailedByOthers(host) }
 
     var roundTrips: Int { transports.values.reduce(0) { $0 + $1.roundTrips } }
 
@@ -57,11 +75,13 @@ final class HostRun {
 
     /// The become in force for a task (or the play, when `common` is nil), Ansible's way:
     /// `ansible_become*` variables over the task's or play's keywords over ansible.cfg.
-    func become(_ common: TaskCommon?) throws -> Become? {
+    func become(_ common: TaskCommon?, variables: ValueDict? = nil) throws -> Become? {
         let wanted = common?.become ?? play.become
-        let keyword = wanted == true ? Become(user: common?.becomeUser ?? play.becomeUser ?? "root") : nil
-        if wanted == false && inventoryVars["ansible_become"] == nil { return nil }
-        return try Become.resolve(keyword: keyword, variables: inventoryVars, config: engine.config, host: host)
+        let method = (common ?? play.common).becomeMethod.map { $0.replacingOccurrences(of: "ansible.builtin.", with: "") } ?? "sudo"
+        let keyword = wanted == true ? Become(user: common?.becomeUser ?? play.becomeUser ?? "root", method: method) : nil
+        let variables = variables ?? inventoryVars
+        if wanted == false && variables["ansible_become"] == nil { return nil }
+        return try Become.resolve(keyword: keyword, variables: variables, config: engine.config, host: host)
     }
 
     static func key(_ become: Become?) -> String { become?.user ?? "" }
@@ -89,6 +109,13 @@ final class HostRun {
         for key in caches.keys { caches[key]?.invalidate() }
     }
 
+    /// `meta: reset_connection`: the next task opens new sessions (and observes afresh).
+    func resetConnection() {
+        connection.close()
+        transports = [:]
+        caches = [:]
+    }
+
     // MARK: Preparing
 
     /// Facts (when the play wants them) and vars_files, before any task.
@@ -108,6 +135,14 @@ final class HostRun {
         base = scope.merging(play.roleVars)
     }
 
+    /// Ansible's "Gathering Facts" task: reported and counted once the host's run starts.
+    func reportFacts() {
+        guard play.gatherFacts else { return }
+        reporter.taskStarted("Gathering Facts", handler: false, host: host)
+        reporter.report(TaskReport(host: host, task: "Gathering Facts", location: play.location, status: .ok))
+        stats.ok += 1
+    }
+
     /// The variables a task sees, lowest precedence first.
     func scope(_ common: TaskCommon, extra: ValueDict = ValueDict()) -> ValueDict {
         var vars = layered(base, for: common.role).merging(common.vars).merging(hostVars).merging(extra)
@@ -125,8 +160,14 @@ final class HostRun {
             if stopped { return }
             switch item {
             case .task(let task):
-                if task.module == EngineAction.meta.rawValue, metaAction(task) == "flush_handlers" {
-                    runHandlers()
+                if let role = endedRole, task.common.role == role { continue }
+                endedRole = nil
+                if lockstep && !task.implicit {
+                    _ = meet(at: task)
+                    if stopped { return }
+                }
+                if task.module == EngineAction.meta.rawValue {
+                    runMeta(task)
                 } else {
                     runTask(task)
                 }
@@ -147,8 +188,10 @@ final class HostRun {
             fail(name: block.name ?? "block", location: block.common.location, message: "\(error)", hidden: hides(block.common, templar))
             return
         }
+        if !block.rescue.isEmpty { rescueDepth += 1 }
         run(block.tasks)
-        if failed && !block.rescue.isEmpty {
+        if !block.rescue.isEmpty { rescueDepth -= 1 }
+        if failed && !unreachable && !block.rescue.isEmpty {
             failed = false
             stats.rescued += 1
             stats.failed -= 1
@@ -156,11 +199,18 @@ final class HostRun {
         }
         let failedBefore = failed
         failed = false
-        run(block.always)
+        if !unreachable { run(block.always) }
         failed = failed || failedBefore
     }
 
-    func runHandlers() {
+    /// Runs the notified handlers; `force` (force_handlers) runs them on a failed host too.
+    func runHandlers(force: Bool = false) {
+        if force && failed && !unreachable && !failedByOthers {
+            // A forced flush runs as if the host had not failed; it stays failed.
+            failed = false
+            defer { failed = true }
+            return runHandlers()
+        }
         settleUnits()
         guard !stopped, !notified.isEmpty else { return }
         let wanted = Set(notified)
@@ -176,10 +226,6 @@ final class HostRun {
         }
     }
 
-    func metaAction(_ task: Task) -> String {
-        task.arguments.string ?? task.arguments["_raw_params"]?.string ?? ""
-    }
-
     // MARK: One task
 
     func runTask(_ task: Task, handler: Bool = false) {
@@ -189,6 +235,30 @@ final class HostRun {
             settleUnits()
             if stopped { return }
         }
+        let templar = makeTemplar(scope(task.common), task.common)
+        do {
+            if try runsOnce(task, templar) {
+                return runOnce(task, handler: handler)
+            }
+            if let limit = try throttle(task, templar) {
+                return coordinator.throttled(task.common.location.description, limit: limit) { execute(task, handler: handler) }
+            }
+        } catch {
+            return fail(name: task.displayName, location: task.common.location, message: describe(error, task: task))
+        }
+        execute(task, handler: handler)
+    }
+
+    /// What a task left behind: its register value, whether it failed unforgiven, the facts it set.
+    struct TaskResult {
+        var register: Value
+        var failed: Bool
+        var facts: ValueDict
+    }
+
+    /// Runs a task on this host (every loop item), reports and counts it, and records its result.
+    @discardableResult
+    func execute(_ task: Task, handler: Bool = false) -> TaskResult {
         let title = (task.common.role.map { "\($0.name) : " } ?? "") + task.displayName
         reporter.progress("\(host): \(title)")
         reporter.taskStarted(title, handler: handler, host: host)
@@ -227,17 +297,43 @@ final class HostRun {
                 register = .dict(outcome.result)
             }
         } catch {
-            let outcome = ItemOutcome(status: .failed, message: describe(error, task: task))
+            let message = describe(error, task: task)
+            let outcome = ItemOutcome(status: .failed, message: message, result: ["failed": true, "changed": false, "msg": .string(message)])
             report(task, title: title, outcome, seconds: 0)
             outcomes.append(outcome)
             register = .dict(outcome.result)
         }
         // A result is the host's data: marked, it is never rendered as a template again.
         if let name = task.register { hostVars[name] = .untrusted(register) }
-        count(outcomes, ignoreErrors: ignoresErrors(task, templar))
+        let ignoreErrors = ignoresErrors(task, templar)
+        count(outcomes, ignoreErrors: ignoreErrors, ignoreUnreachable: (try? isTrue(task.common.ignoreUnreachable, templar)) ?? false)
         if outcomes.contains(where: { $0.status == .changed }) {
             notified += task.notify
         }
+        let failedHere = !ignoreErrors && outcomes.contains { $0.status == .failed }
+        if failedHere {
+            if rescueDepth > 0 {
+                hostVars["ansible_failed_task"] = failedTaskValue(task)
+                hostVars["ansible_failed_result"] = .untrusted(register)
+            }
+            coordinator.noteFailure(host, fatal: task.common.anyErrorsFatal ?? false)
+        }
+        var facts = ValueDict()
+        for outcome in outcomes { facts = facts.merging(outcome.result["ansible_facts"]?.dict ?? ValueDict()) }
+        return TaskResult(register: register, failed: failedHere, facts: facts)
+    }
+
+    /// `ansible_failed_task` in a rescue: the failed task as Ansible describes it.
+    func failedTaskValue(_ task: Task) -> Value {
+        var value = ValueDict()
+        value["name"] = .string(task.name ?? "")
+        value["action"] = .string(task.moduleAsWritten)
+        value["args"] = task.arguments.dict.map(Value.dict) ?? (task.arguments == .null ? .dict(ValueDict()) : ["_raw_params": task.arguments])
+        value["register"] = task.register.map(Value.string) ?? .null
+        value["when"] = .list(task.common.when)
+        value["tags"] = .list(task.common.tags.map(Value.string))
+        value["delegate_to"] = task.common.delegateTo ?? .null
+        return .dict(value)
     }
 
     struct ItemOutcome {
@@ -250,6 +346,10 @@ final class HostRun {
         var label: String?
         var hidden = false
         var output: String?
+        /// The host the module ran on instead (delegate_to).
+        var delegatedTo: String?
+        /// The task's own `diff:` keyword, over --diff.
+        var showDiff: Bool?
     }
 
     func runItem(_ task: Task, _ templar: Templar, key: String) -> ItemOutcome {
@@ -258,14 +358,27 @@ final class HostRun {
                 return ItemOutcome(status: .skipped, message: "conditional result was False: \(condition)",
                                    result: ["changed": false, "skipped": true, "false_condition": .string(condition)])
             }
-            var outcome: ItemOutcome
-            if let action = EngineAction(rawValue: task.module) {
-                outcome = try runEngineAction(action, task, templar)
-            } else {
-                outcome = try runModule(task, templar, key: key)
+            let hidden = hides(task.common, templar)
+            var outcome = try retrying(task, templar) { attempt in
+                do {
+                    var outcome: ItemOutcome
+                    if let action = EngineAction(rawValue: task.module) {
+                        outcome = try runEngineAction(action, task, templar)
+                    } else {
+                        outcome = try runModule(task, templar, key: attempt == 1 ? key : "\(key)@\(attempt)")
+                    }
+                    try applyOverrides(task, templar, &outcome)
+                    return outcome
+                } catch let error as TransportError where error.unreachable {
+                    throw error
+                } catch {
+                    let message = describe(error, task: task)
+                    return ItemOutcome(status: .failed, message: message, result: ["failed": true, "changed": false, "msg": .string(message)])
+                }
             }
-            try applyOverrides(task, templar, &outcome)
-            outcome.hidden = hides(task.common, templar)
+            outcome.hidden = hidden
+            outcome.delegatedTo = try delegate(of: task, templar)
+            outcome.showDiff = try task.common.diff.map { try isTrue($0, templar) }
             return outcome
         } catch let error as TransportError where error.unreachable {
             unreachable = true
@@ -289,8 +402,14 @@ final class HostRun {
         }
         let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
         let runAs = try become(task.common)
-        let observed = try observe(module.observations(context), for: key, as: runAs)
+        let target = try self.target(of: task, templar)
+        let observed = try target.map { try $0.transport.observe(module.observations(context)) }
+            ?? observe(module.observations(context), for: key, as: runAs)
         let plan = try module.plan(observed, context)
+        if target != nil, !plan.units.isEmpty {
+            throw ModuleError("delegate_to a module that restarts services ('\(task.moduleAsWritten)') is not implemented yet")
+        }
+        let environment = try TaskEnvironment.resolve(task.common.environment, templar)
         var result = plan.result
         if let failure = plan.failure {
             result["failed"] = true
@@ -307,12 +426,12 @@ final class HostRun {
         outcome.changes = plan.changes.map(\.summary)
         outcome.diffs = plan.changes.compactMap(\.diff)
         outcome.result["changed"] = .bool(plan.isChanged)
-        try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome)
+        try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome, via: target?.transport, environment: environment)
         absorbFacts(outcome.result["ansible_facts"])
         guard plan.isChanged, !checkMode, outcome.status != .failed else { return outcome }
         invalidateObservations()
-        let transport = try transport(runAs)
-        for action in plan.changes.flatMap(\.actions) {
+        let transport = try target?.transport ?? transport(runAs)
+        for action in plan.adding(environment: environment).changes.flatMap(\.actions) {
             outcome.commands.append(action.summary)
             let applied = try transport.perform(action)
             if let output = applied.output {
@@ -367,12 +486,21 @@ final class HostRun {
     // MARK: Engine actions
 
     func runEngineAction(_ action: EngineAction, _ task: Task, _ templar: Templar) throws -> ItemOutcome {
-        let args = task.arguments.members ?? ValueDict()
+        let args = try EngineActionArguments.parse(task.arguments, action)
         switch action {
         case .debug:
+            if let verbosity = args["verbosity"], let level = Int(try templar.render(verbosity).pythonText), level > engine.options.verbosity {
+                return ItemOutcome(status: .skipped, message: "verbosity threshold not met",
+                                   result: ["changed": false, "skipped": true, "skipped_reason": "Verbosity threshold not met."])
+            }
             let message: String
             if let variable = args["var"]?.string {
-                message = "\(variable): \(try templar.evaluate(variable).pythonText)"
+                do {
+                    message = "\(variable): \(try templar.evaluate(variable).pythonText)"
+                } catch let error as TemplateError where error.undefinedVariable != nil || error.message.contains("has no attribute") {
+                    // As Ansible 2.19: an undefined `var` prints a marker, the task does not fail.
+                    message = "\(variable): << error 1 - \(error.message) >>"
+                }
             } else {
                 message = try templar.render(args["msg"] ?? "Hello world!").pythonText
             }
@@ -386,7 +514,7 @@ final class HostRun {
                 let value = raw.needsRendering ? Value.untrusted(try templar.render(raw)) : raw
                 let name = try templar.renderString(key)
                 hostVars[name] = value
-                result[name] = value.plain
+                result[name] = value
             }
             return ItemOutcome(status: .ok, result: ["ansible_facts": .dict(result), "changed": false])
         case .assert:
@@ -404,7 +532,7 @@ final class HostRun {
         case .meta:
             return ItemOutcome(status: .ok, result: ["changed": false])
         case .includeVars:
-            let file = try templar.renderString(task.arguments.string ?? args["file"]?.string ?? "")
+            let file = try templar.renderString(args["file"]?.string ?? "")
             let path = file.hasPrefix("/") ? file : task.common.directory + "/" + file
             var loaded = try engine.loadVarsFile(path, at: task.common.location)
             if let name = args["name"]?.string { loaded = [name: .dict(loaded)] }
@@ -464,14 +592,20 @@ final class HostRun {
         (try? isTrue(task.common.ignoreErrors, templar)) ?? false
     }
 
-    func count(_ outcomes: [ItemOutcome], ignoreErrors: Bool) {
+    func count(_ outcomes: [ItemOutcome], ignoreErrors: Bool, ignoreUnreachable: Bool = false) {
         let statuses = outcomes.map(\.status)
-        if statuses.contains(.unreachable) {
+        if statuses.contains(.unreachable) && ignoreUnreachable {
+            unreachable = false
+            stats.ignored += 1
+            stats.ok += 1
+        } else if statuses.contains(.unreachable) {
             stats.unreachable += 1
         } else if statuses.contains(.failed) {
             if ignoreErrors {
+                // As Ansible: a forgiven failure that changed something counts as changed.
                 stats.ignored += 1
                 stats.ok += 1
+                if outcomes.contains(where: { $0.status == .changed || $0.result["changed"] == .bool(true) }) { stats.changed += 1 }
             } else {
                 stats.failed += 1
                 failed = true
@@ -496,6 +630,8 @@ final class HostRun {
         r.commands = outcome.commands
         // Also for outcomes that failed before the item's no_log was known.
         r.hidden = outcome.hidden || hides(task.common, makeTemplar(scope(task.common), task.common))
+        r.delegatedTo = outcome.delegatedTo
+        r.showDiff = outcome.showDiff
         r.seconds = seconds
         r.ignored = outcome.status == .failed && ignoresErrors(task, makeTemplar(scope(task.common), task.common))
         reporter.report(r)

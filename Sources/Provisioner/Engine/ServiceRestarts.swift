@@ -132,7 +132,7 @@ struct ServiceRestarts {
     t=$1 scope=$2 n=$3; shift 3
     units=; while [ "$n" -gt 0 ]; do units="$units $1"; shift; n=$((n-1)); done
     flag=; [ "$scope" = user ] && flag=--user
-    end=$(( $(date +%s) + t )) timedout=
+    end=$(( $(date +%s) + t )) timedout= seen=
     while :; do
       pending= bad=
       for u in $units; do
@@ -149,7 +149,9 @@ struct ServiceRestarts {
         esac
       done
       [ -n "$bad" ] && break
-      [ -z "$pending" ] && exit 0
+      # Active once may be a container that exits at once: active twice, a second apart, counts.
+      if [ -z "$pending" ]; then [ -n "$seen" ] && exit 0; seen=1; sleep 1; continue; fi
+      seen=
       if [ "$(date +%s)" -ge "$end" ]; then bad=$pending timedout=1; break; fi
       sleep 0.3
     done

@@ -19,10 +19,9 @@ public enum NoLog {
         return ModuleArguments.boolean(value) ?? true
     }
 
-    /// An error of a hidden task as it may be shown: where it is and which argument, not what it says.
-    static func error(at location: SourceLocation, argument: String? = nil) -> String {
-        "\(location): " + (argument.map { "argument '\($0)' is invalid" } ?? "this task cannot run")
-            + "; the error is hidden because the task has no_log (remove no_log to see it)"
+    /// An error of a hidden task as it may be shown: where it is (an argument's line and column), not what it says.
+    static func error(at location: SourceLocation) -> String {
+        "\(location): this task cannot run; the error is hidden because the task has no_log (remove no_log to see it)"
     }
 }
 

@@ -16,6 +16,18 @@ public struct Play: Sendable {
     public var serial: Value?
     public var maxFailPercentage: Double?
     public var tags: [String]
+    /// How the play reaches its hosts (`connection`, `remote_user`, `port`): defaults under each
+    /// host's own `ansible_connection`/`ansible_user`/`ansible_port`, as in Ansible.
+    public var connection: String?
+    public var remoteUser: String?
+    public var port: Int?
+    public var forceHandlers = false
+    /// `order:` of the hosts: inventory (default), reverse_inventory, sorted, reverse_sorted, shuffle.
+    public var order = "inventory"
+    /// `vars_prompt` names: provision never prompts, so each must come with `-e`.
+    public var prompts: [(name: String, location: SourceLocation)] = []
+    /// Play-level task keywords (check_mode, environment, ...), inherited by every task.
+    public var common: TaskCommon
     /// pre_tasks, role tasks, tasks, post_tasks: in the order they run.
     public var tasks: [TaskItem]
     public var handlers: [Task]
@@ -129,7 +141,25 @@ public struct TaskCommon: Sendable {
     public var ignoreErrors: Value?
     public var checkMode: Value?
     public var noLog: Value?
-    public var environment: Value?
+    /// `environment:` of the play, blocks and task, outermost first (inner names win).
+    public var environment: [Value] = []
+    /// `module_defaults:` of the play, blocks and task, outermost first.
+    public var moduleDefaults: [Value] = []
+    public var becomeMethod: String?
+    public var delegateTo: Value?
+    public var runOnce: Value?
+    public var anyErrorsFatal: Bool?
+    public var ignoreUnreachable: Value?
+    public var throttle: Value?
+    public var diff: Value?
+    /// `connection`, `remote_user`, `port` set on a block or task.
+    public var connection: String?
+    public var remoteUser: String?
+    public var port: Int?
+    /// Handlers a block notifies for each of its tasks (a task's own notify replaces them).
+    public var notify: [String]?
+    /// `collections:` searched for short module names, innermost first.
+    public var collections: [String] = []
     public var location: SourceLocation
     /// The role the item comes from, for `files/` and `templates/` lookups.
     public var role: RoleContext?
@@ -187,8 +217,12 @@ public struct Task: Sendable {
     public var register: String?
     public var changedWhen: [Value]?
     public var failedWhen: [Value]?
-    public var delegateTo: Value?
-    public var runOnce: Bool
+    /// `until` conditions (nil: none), `retries` and `delay` (templates allowed).
+    public var until: [Value]?
+    public var retries: Value?
+    public var delay: Value?
+    /// A task the loader added (the handler flush after each section of a play): never reported.
+    public var implicit = false
 
     public var displayName: String {
         if let name { return name }

@@ -6,16 +6,9 @@ import Foundation
 /// run a role once per host and find its handlers, defaults and vars.
 extension PlaybookLoader {
     /// Keywords of a role entry (`- role: x` + keywords) that provision carries out; any other key is a role parameter.
-    static let roleEntryKeywords: Set<String> = [
-        "role", "name", "when", "tags", "vars", "become", "become_user", "ignore_errors", "no_log", "check_mode",
-        "environment", "collections",
-    ]
+    static let roleEntryKeywords: Set<String> = PlaybookKeywords.shared.union(["role", "when", "delegate_to"])
     /// Role keywords Ansible has that provision does not carry out on a role: refused, never taken as parameters.
-    static let unsupportedRoleEntryKeywords: Set<String> = [
-        "connection", "port", "remote_user", "module_defaults", "run_once", "ignore_unreachable", "diff",
-        "any_errors_fatal", "throttle", "timeout", "debugger", "become_method", "become_flags", "become_exe",
-        "delegate_to", "delegate_facts",
-    ]
+    static let unsupportedRoleEntryKeywords: Set<String> = ["timeout", "debugger", "become_flags", "become_exe", "delegate_facts"]
     /// `include_role` / `import_role` arguments.
     static let roleTaskArguments: Set<String> = [
         "name", "tasks_from", "vars_from", "defaults_from", "handlers_from", "public", "allow_duplicates",
@@ -71,15 +64,9 @@ extension PlaybookLoader {
 
     /// The keywords a role entry, `apply:` or import statement gives the tasks under it.
     func applyKeywords(of node: YAMLNode, to common: inout TaskCommon, in doc: LoadedFile) throws {
-        if let v = node["when"] { common.when += conditions(v) }
-        if let v = node["tags"] { common.tags += try stringList(v, "tags", in: doc) }
-        if let v = node["vars"] { common.vars = common.vars.merging(try mapping(v, "vars", in: doc)) }
-        if let v = node["become"] { common.become = try boolean(v, "become", in: doc) }
-        if let v = node["become_user"] { common.becomeUser = try scalarText(v, "become_user", in: doc) }
-        if let v = node["ignore_errors"] { common.ignoreErrors = Value(v) }
-        if let v = node["check_mode"] { common.checkMode = Value(v) }
-        if let v = node["no_log"] { common.noLog = Value(v) }
-        if let v = node["environment"] { common.environment = Value(v) }
+        let location = common.location
+        common = try commonKeywords(node, in: doc, inherited: common)
+        common.location = location
     }
 
     // MARK: Loading
