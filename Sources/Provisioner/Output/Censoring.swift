@@ -41,6 +41,7 @@ extension TaskReport {
 }
 
 /// Passes a run's events on, hidden reports censored first. The engine reports through one.
+/// Forward every `RunReporter` requirement here: one left to its default would be lost.
 final class CensoringReporter: RunReporter {
     let inner: RunReporter
 
@@ -52,6 +53,7 @@ final class CensoringReporter: RunReporter {
     func taskStarted(_ name: String, handler: Bool, host: String) { inner.taskStarted(name, handler: handler, host: host) }
     func progress(_ text: String) { inner.progress(text) }
     func report(_ report: TaskReport) { inner.report(report.censored) }
+    func retrying(host: String, task: String, retriesLeft: Int) { inner.retrying(host: host, task: task, retriesLeft: retriesLeft) }
     func warning(_ text: String) { inner.warning(text) }
     func finished(_ stats: [(host: String, stats: HostStats)], roundTrips: [String: Int], seconds: Double) {
         inner.finished(stats, roundTrips: roundTrips, seconds: seconds)
