@@ -16,6 +16,10 @@ command -v sudo >/dev/null || need+=(sudo)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v busybox >/dev/null || need+=(busybox)
 [ -x /usr/bin/python3 ] || need+=(python3)
+# The builtin modules' tests: git, archives, each HTTP tool a host may have, a local apt repository, test keys.
+for pair in git:git curl:curl wget:wget zip:zip unzip:unzip dpkg-scanpackages:dpkg-dev gpg:gnupg file:file; do
+    command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
+done
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "installing: ${need[*]}"

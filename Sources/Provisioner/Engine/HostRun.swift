@@ -111,7 +111,7 @@ final class HostRun {
 
     /// `meta: reset_connection`: the next task opens new sessions (and observes afresh).
     func resetConnection() {
-        connection.close()
+        connection.reset()
         transports = [:]
         caches = [:]
     }
@@ -179,15 +179,9 @@ final class HostRun {
         }
     }
 
+    /// A block's `when` is not a gate: its tasks inherit it and each is skipped (and counted) by it, as in Ansible.
     func runBlock(_ block: Block) {
         if let key = block.role?.key, !completedRoles.insert(key).inserted { return }
-        let templar = makeTemplar(scope(block.common), block.common)
-        do {
-            if try !conditionsHold(block.common.when, templar) { return }
-        } catch {
-            fail(name: block.name ?? "block", location: block.common.location, message: "\(error)", hidden: hides(block.common, templar))
-            return
-        }
         if !block.rescue.isEmpty { rescueDepth += 1 }
         run(block.tasks)
         if !block.rescue.isEmpty { rescueDepth -= 1 }
@@ -244,7 +238,8 @@ final class HostRun {
                 return coordinator.throttled(task.common.location.description, limit: limit) { execute(task, handler: handler) }
             }
         } catch {
-            return fail(name: task.displayName, location: task.common.location, message: describe(error, task: task))
+            return fail(name: task.displayName, location: task.common.location, message: describe(error, task: task),
+                        hidden: hides(task.common, templar))
         }
         execute(task, handler: handler)
     }
