@@ -30,7 +30,8 @@ public final class PlaybookRunner: HostDirectory {
         let scope = inventoryVars.merging(play.vars).merging(engine.options.extraVars)
         var vars = inventoryVars
         for (key, value) in play.vars.merging(engine.options.extraVars) where key.hasPrefix("ansible_") {
-            vars[key] = try Templar(variables: scope).render(value)
+            let rendered = try Templar(variables: scope).render(value)
+            vars[key] = value.needsRendering ? .untrusted(rendered) : rendered
         }
         let keywords = keywords ?? ConnectionKeywords(connection: play.connection, remoteUser: play.remoteUser, port: play.port)
         return keywords.defaults(under: vars)

@@ -40,11 +40,13 @@ struct PlaybookCheck {
     let engine: EngineContext
     var problems: [Error] = []
     var handlers: [String] = []
+    /// Checking a `no_log` task: its problems say where, never what (they may quote its values).
+    var censoring = false
 
     init(engine: EngineContext) { self.engine = engine }
 
     mutating func note(_ location: SourceLocation, _ message: String) {
-        problems.append(PreflightError("\(location): \(message)"))
+        problems.append(PreflightError(censoring ? NoLog.error(at: location) : "\(location): \(message)"))
     }
 
     mutating func check(_ play: Play) {
@@ -87,6 +89,8 @@ struct PlaybookCheck {
 
     mutating func check(_ task: Task) {
         if task.implicit { return }
+        censoring = NoLog.hides(task.common.noLog)
+        defer { censoring = false }
         common(task.common)
         for name in task.notify where !handlers.contains(name) && !name.contains("{{") {
             note(task.notifyLocation ?? task.common.location, "no handler '\(name)' in this play" + Suggestion.hint(for: name, in: handlers))
@@ -211,10 +215,10 @@ extension HostRun {
                     }
                 } catch let e as TemplateError {
                     if let name = e.undefinedVariable, runtimeNames.open || runtimeNames.names.contains(name) { return }
-                    problems.append(PreflightError(describe(e, task: task)))
+                    problems.append(PreflightError(hides(task.common, templar) ? NoLog.error(at: task.common.location) : describe(e, task: task)))
                 } catch {
                     // Nothing here depends on the host yet: a bad argument or loop is a bad playbook.
-                    problems.append(PreflightError(describe(error, task: task)))
+                    problems.append(PreflightError(hides(task.common, templar) ? NoLog.error(at: task.common.location) : describe(error, task: task)))
                 }
             }
         }
