@@ -78,6 +78,11 @@ final class HostRun {
         for key in caches.keys { caches[key]?.invalidate() }
     }
 
+    /// Before `actions` run: every cache makes stale what they can affect.
+    func invalidateObservations(after actions: [Action]) {
+        for key in caches.keys { caches[key]?.invalidate(after: actions) }
+    }
+
     // MARK: Preparing
 
     /// Facts (when the play wants them) and vars_files, before any task.
@@ -296,7 +301,7 @@ final class HostRun {
         try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome)
         absorbFacts(outcome.result["ansible_facts"])
         guard plan.isChanged, !checkMode, outcome.status != .failed else { return outcome }
-        invalidateObservations()
+        invalidateObservations(after: plan.changes.flatMap(\.actions))
         let transport = try transport(runAs)
         for action in plan.changes.flatMap(\.actions) {
             outcome.commands.append(action.summary)

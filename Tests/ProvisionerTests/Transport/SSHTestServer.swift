@@ -67,6 +67,12 @@ final class SSHTestServer {
         return vars
     }
 
+    /// A YAML inventory of `hosts`, every one served by this sshd (as JSON, which YAML reads).
+    func inventory(_ hosts: [String], _ extra: [(String, Value)] = []) -> String {
+        let entries = hosts.map { ($0, Value.dict(variables(extra))) }
+        return Value.dict(["all": .dict(["hosts": .dict(ValueDict(entries))])]).json + "\n"
+    }
+
     /// A new host key (and the known_hosts line for it when `record` is true).
     func rotateHostKey(record: Bool = true) throws {
         let key = directory.appendingPathComponent("host_key").path
