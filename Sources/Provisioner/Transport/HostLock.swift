@@ -16,7 +16,7 @@ public struct HostLock: Sendable {
         case removedLeftovers([String])
     }
 
-    /// Seconds to wait for another apply (0: not at all).
+    /// Seconds to wait for another apply (0: a second, enough for a session of this run to say it is one).
     public var timeout: Int
     /// This apply, as the others' messages show it ("the apply started at … by …").
     public var holder: String
@@ -46,7 +46,10 @@ public struct HostLock: Sendable {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
         let user = getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? String(geteuid())
-        return "the apply started at \(formatter.string(from: Date())) by \(user)@\(ProcessInfo.processInfo.hostName) (pid \(getpid()))"
+        // gethostname, not ProcessInfo.hostName, which may wait on DNS.
+        var name = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count - 1) == 0 ? String(cString: name) : "?"
+        return "the apply started at \(formatter.string(from: Date())) by \(user)@\(host) (pid \(getpid()))"
     }()
 
     /// The failure once the wait is over.

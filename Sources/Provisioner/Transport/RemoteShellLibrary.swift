@@ -8,6 +8,7 @@
 ///     @F <stat line>               a path's lstat; then owner, group, base64 link target,
 ///                                  and base64 content ("-" when not asked for or not a file)
 ///     @B <base64 bytes>            a blob (file contents, path lists)
+///     @P <bytes>                   a blob of plain bytes without a newline (NUL-separated paths)
 ///
 /// Before `@READY` the host lock may answer `@LOCK held|joined|none`, `@WAIT <base64 holder>`
 /// (another apply holds it) or `@BUSY <base64 holder>` (it still did at the timeout; the shell exits).
@@ -167,10 +168,12 @@ enum RemoteShellLibrary {
       : >"$pv_D/b"
     }
     # Where paths really are, for the controller's cache: for each pair (P or L, path), NUL-terminated,
-    # the path with the links in its folders resolved (its own name kept) and, for L, where it leads.
-    # Builtins only (cd -P sets PWD to the physical folder), but for readlink on a link itself.
+    # the path with the links in its folders resolved (its own name kept) and, for L, where it leads;
+    # one @P line of plain bytes (a path with a newline is left unknown). Builtins only (cd -P sets PWD
+    # to the physical folder), but for readlink on a link itself.
     pv_locate() {
       pv_ld= pv_cd=
+      printf '@P '
       while [ $# -gt 1 ]; do
         pv_f=$1 pv_p=$2; shift 2
         case $pv_p in */*) pv_d=${pv_p%/*} pv_b=${pv_p##*/} ;; *) pv_d=. pv_b=$pv_p ;; esac
@@ -181,10 +184,11 @@ enum RemoteShellLibrary {
         if [ "$pv_f" = L ] && [ -n "$pv_e" ]; then
           if [ -L "$pv_e" ]; then pv_r=$(readlink -f -- "$pv_e" 2>/dev/null) || pv_r=; else pv_r=$pv_e; fi
         fi
+        case $pv_e$pv_r in *"$pv_nl"*) pv_e= pv_r= ;; esac
         printf '%s\0%s\0' "$pv_e" "$pv_r"
-      done >"$pv_D/w"
+      done
+      echo
       cd -- "$pv_home" 2>/dev/null || cd /
-      printf '@B '; base64 -w0 <"$pv_D/w"; echo
     }
     # pv_cd: the physical path of folder $1, a missing tail kept as written ("" when unknown).
     pv_canon() {
@@ -210,7 +214,7 @@ enum RemoteShellLibrary {
       fi
       if [ -z "$pv_lk" ] || ! command -v flock >/dev/null 2>&1; then pv_lk=; echo '@LOCK none'; return; fi
       umask 077
-      command exec 9>>"$pv_lk" 2>/dev/null || { umask "$pv_umask"; pv_lk=; echo '@LOCK none'; return; }
+      { command exec 9>>"$pv_lk"; } 2>/dev/null || { umask "$pv_umask"; pv_lk=; echo '@LOCK none'; return; }
       umask "$pv_umask"
       if ! flock -n 9; then
         pv_w=0 pv_said=

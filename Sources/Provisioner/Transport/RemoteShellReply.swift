@@ -29,6 +29,9 @@ enum RemoteShellReply: Equatable {
             return .missing
         case "@B":
             return .blob(try decode(Array(rest.utf8)))
+        case "@P":
+            // Plain bytes (paths need not be UTF-8): taken from the line itself, not its text.
+            return .blob(Array(header.dropFirst(3)))
         case "@Q":
             return .commands(try probeOutputs(statuses: rest, sizes: text(try nextLine()), blob: try decode(try nextLine())))
         case "@E":

@@ -60,7 +60,6 @@ final class ObservationCacheTests: XCTestCase {
             // Each item observes its file and the folder: read once up front, the folder again after
             // each write (its time changed). Re-reading every pending item after each change reads N²/2.
             XCTAssertLessThanOrEqual(result.observed, 4 * n, "observations read for \(n) copies")
-            print("observed", n, result.observed)
         }
     }
 
@@ -80,7 +79,6 @@ final class ObservationCacheTests: XCTestCase {
         XCTAssertEqual(result.stats.changed, 1)
         XCTAssertNotNil(scratch.read("c\(n - 1)"))
         XCTAssertLessThanOrEqual(result.observed, 4 * n, "observations read for \(n) commands")
-        print("observed", result.observed)
     }
 }
 

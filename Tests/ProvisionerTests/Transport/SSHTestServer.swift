@@ -146,6 +146,20 @@ final class SSHTestServer {
         for process in found { kill(process, SIGKILL) }
     }
 
+    /// Kills only the sshd processes serving connections (not the shells they run): the
+    /// clients' connections drop, and the shells see their input end.
+    func killSessionProcesses() {
+        guard let parent = pid else { return }
+        var parents = [parent]
+        while let next = parents.popLast() {
+            for child in Self.children(of: next) {
+                parents.append(child)
+                let name = (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8)) ?? ""
+                if name.hasPrefix("sshd") { kill(child, SIGKILL) }
+            }
+        }
+    }
+
     static func children(of parent: pid_t) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry -> pid_t? in
