@@ -15,6 +15,11 @@ command -v newuidmap >/dev/null || need+=(uidmap)
 command -v sudo >/dev/null || need+=(sudo)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v busybox >/dev/null || need+=(busybox)
+[ -x /usr/bin/python3 ] || need+=(python3)
+# The builtin modules' tests: git, archives, each HTTP tool a host may have, a local apt repository, test keys.
+for pair in git:git curl:curl wget:wget zip:zip unzip:unzip dpkg-scanpackages:dpkg-dev gpg:gnupg file:file; do
+    command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
+done
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "installing: ${need[*]}"
@@ -32,6 +37,13 @@ if [ ! -x "$PROVISION_ANSIBLE_VENV/bin/ansible-playbook" ]; then
         || echo "could not install ansible-core: the peer-play comparison will skip" >&2
 fi
 
+# The official Ollama Python client checks the Ollama stand-in's API (OllamaStandInTests; Debian's python3 builds its image).
+export PROVISION_OLLAMA_CLIENT_VENV="${PROVISION_OLLAMA_CLIENT_VENV:-/tmp/provision-ollama-client-venv}"
+if [ ! -x "$PROVISION_OLLAMA_CLIENT_VENV/bin/python" ] || ! "$PROVISION_OLLAMA_CLIENT_VENV/bin/python" -c 'import ollama' 2>/dev/null; then
+    python3 -m venv "$PROVISION_OLLAMA_CLIENT_VENV" && "$PROVISION_OLLAMA_CLIENT_VENV/bin/pip" install -q 'ollama==0.6.3' \
+        || echo "could not install the ollama client: the stand-in's client test will skip" >&2
+fi
+
 swift build
 log=$(mktemp)
 cleanup() {
@@ -47,12 +59,16 @@ if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v debootstrap 
     else
         echo "could not start the test hosts: the fleet tests will skip" >&2
     fi
-    # Fresh Debian trixie hosts without podman, for the standard's playbooks (podman runs nested inside them).
+    # Fresh Debian trixie hosts without podman, for the standard's playbooks (podman runs nested inside them):
+    # two stay fresh, the tests give the other three the shapes of testhosts/shapes/.
     standard_dir=${PROVISION_STANDARD_HOSTS_DIR:-/var/tmp/provision-testhosts-standard}
-    export PROVISION_STANDARD_HOSTS_DIR=$standard_dir
-    if PROVISION_TESTHOSTS_DIR="$standard_dir" PROVISION_TESTHOSTS_PORT=22301 PROVISION_TESTHOSTS_MODE=nested \
-        testhosts/fleet-up.sh 2 trixie >/dev/null; then
+    standard_port=${PROVISION_STANDARD_HOSTS_PORT:-22301}
+    export PROVISION_STANDARD_HOSTS_DIR=$standard_dir PROVISION_STANDARD_HOSTS_PORT=$standard_port
+    if PROVISION_TESTHOSTS_DIR="$standard_dir" PROVISION_TESTHOSTS_PORT=$standard_port PROVISION_TESTHOSTS_MODE=nested \
+        testhosts/fleet-up.sh 5 trixie >/dev/null; then
         standard_started=1
+        # The shapes (apt inside the hosts) are made meanwhile; each test waits for its own host's.
+        testhosts/shapes/apply.sh "$standard_dir" >"$standard_dir/shapes.log" 2>&1 &
     else
         echo "could not start the trixie test hosts: the standard playbook tests will skip" >&2
     fi

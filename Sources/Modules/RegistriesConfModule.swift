@@ -11,10 +11,13 @@ import Provisioner
 /// (`[registries.search]` …) is refused: podman rejects files mixing v1 and v2
 /// ("mixing sysregistry v1/v2 is not supported"), and converting it is a decision
 /// for a person. A missing system file starts empty: podman merges registries.conf
-/// with its registries.conf.d drop-ins and needs nothing else in it. A user's
+/// with its registries.conf.d drop-ins and needs nothing else in it. A drop-in that
+/// overrides what the task sets in /etc/containers/registries.conf fails the task,
+/// naming it: podman would not use the value. A user's
 /// ~/.config/containers/registries.conf, though, replaces /etc/containers/registries.conf
-/// for that user (containers-registries.conf(5)), so a missing one starts as a copy of
-/// the system file, keeping the search list and entries the user had.
+/// and its drop-ins for that user (containers-registries.conf(5)), so a missing one
+/// starts as the system file with the system's drop-ins folded in, keeping the search
+/// list, entries and short-name aliases the user had.
 struct RegistriesConfModule: Module {
     static let name = "registries_conf"
     static let summary = "Edit registries.conf for podman: search registries, short-name mode, [[registry]] entries and mirrors"
@@ -120,17 +123,26 @@ struct RegistriesConfModule: Module {
 
     static let systemPath = "/etc/containers/registries.conf"
 
+    /// The drop-ins matter for the files podman reads by default, not for a given path.
+    var readsDropIns: Bool { file.path == nil }
+
     func observations(_ context: ModuleContext) -> [Observation] {
         file.observations() + (file.isUserScope ? [.file(path: RegistriesConfModule.systemPath, content: true)] : [])
+            + (readsDropIns ? [.command(RegistriesDropIns.probe)] : [])
     }
 
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
         try ContainersConfigFile.planning {
             let target = try file.target(observed, context)
             let system = file.isUserScope ? observed.file(RegistriesConfModule.systemPath)?.content : nil
+            let dropIns = readsDropIns && !target.isPlaceholder ? try RegistriesDropIns.read(observed.command(RegistriesDropIns.probe)) : []
             var editor = try file.editor(target, seed: system.map { String(decoding: $0, as: UTF8.self) } ?? "",
                                          seedPath: RegistriesConfModule.systemPath)
             if let v1 = editor.document.root["registries"] { throw ContainersConfigFile.Refusal(v1Message(v1, editor.file)) }
+            let foldsDropIns = file.isUserScope && target.text == nil && !dropIns.isEmpty
+            if foldsDropIns {
+                for dropIn in dropIns { try RegistriesDropIns.fold(dropIn, into: &editor) }
+            }
             var changed: [String] = []
             if let searchRegistries,
                try editor.set("unqualified-search-registries", to: .array(searchRegistries.map { .string($0) })) {
@@ -142,9 +154,32 @@ struct RegistriesConfModule: Module {
             for registry in registries {
                 if let what = try converge(registry, &editor) { changed.append(what) }
             }
+            if !file.isUserScope { try checkNotOverridden(editor, by: dropIns) }
             var result = ValueDict([("path", .string(target.path))])
             if target.text == nil && system != nil { result["seeded_from"] = .string(RegistriesConfModule.systemPath) }
+            if foldsDropIns { result["drop_ins"] = .list(dropIns.map { .string($0.path) }) }
             return Plan(changes: file.changes(editor, target, what: changed), result: result)
+        }
+    }
+
+    /// Fails when a drop-in sets one of the task's settings otherwise: podman reads the drop-ins
+    /// after registries.conf, so theirs would be the value in effect.
+    func checkNotOverridden(_ edited: TOMLEditor, by dropIns: [RegistriesDropIns.DropIn]) throws {
+        var wanted: [(what: String, setting: (TOMLTable) -> TOMLValue?)] = []
+        if searchRegistries != nil { wanted.append(("unqualified-search-registries", { $0["unqualified-search-registries"] })) }
+        if shortNameMode != nil { wanted.append(("short-name-mode", { $0["short-name-mode"] })) }
+        for registry in registries {
+            wanted.append(("the [[registry]] \(registry.key)", { root in
+                root["registry"]?.array?.compactMap(\.table).first { RegistriesDropIns.key($0) == registry.key }.map { .table($0) }
+            }))
+        }
+        for (what, setting) in wanted {
+            guard let dropIn = dropIns.last(where: { setting($0.table) != nil }) else { continue }
+            var effective = edited
+            for each in dropIns { try RegistriesDropIns.fold(each, into: &effective) }
+            guard setting(effective.document.root) != setting(edited.document.root) else { continue }
+            throw ContainersConfigFile.Refusal("\(dropIn.path) sets \(what) too, and podman reads it after \(edited.file), so its "
+                + "setting would be the one in effect. Remove it from \(dropIn.path), or edit that file instead (path: \(dropIn.path))")
         }
     }
 

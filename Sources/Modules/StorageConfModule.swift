@@ -11,6 +11,16 @@ import Provisioner
 /// defaults and comments; a user's file starts empty, since the vendor's root paths
 /// would be wrong for a rootless user.
 ///
+/// podman refuses a system storage.conf without runroot or graphroot ("runroot must
+/// be set"), although it runs with no file at all: so the file written here always
+/// holds both, containers-storage's built-in defaults filling in what the task and
+/// the file do not set (a host without the vendor file, as Debian's podman without
+/// its recommended containers-storage; or an older file that lacks them). The driver
+/// stays unset unless given: containers-storage then picks one, as with no file. A
+/// user's file needs no such filling: containers-storage fills in the rootless
+/// defaults (`$XDG_RUNTIME_DIR/containers`, the system's `rootless_storage_path` or
+/// `~/.local/share/containers/storage`) for what it lacks.
+///
 /// Moving graphroot, or changing driver, while the current store holds containers
 /// or images would hide them from podman. Changing the driver where podman already
 /// has its database (libpod/bolt_state.db, or db.sql for podman 5) does not take
@@ -28,6 +38,16 @@ struct StorageConfModule: Module {
     static let summary = "Edit storage.conf for podman: [storage] driver, graphroot, runroot, options"
     static let drivers = ["overlay", "vfs", "btrfs", "zfs", "devmapper", "aufs"]
     static let vendorPath = "/usr/share/containers/storage.conf"
+    /// containers-storage's built-in defaults for root, which podman needs in any system file.
+    static let requiredDefaults = [("runroot", "/run/containers/storage"), ("graphroot", ContainersStorageProbe.defaultGraphRoot)]
+    /// The start of a system file written without a vendor file to copy.
+    static let header = """
+        # containers-storage.conf(5), written by provision's storage_conf: there was no
+        # \(vendorPath) to start from. podman needs runroot and graphroot in any
+        # storage.conf it reads: those the task did not set are containers-storage's defaults.
+        # Without a driver here, containers-storage picks one.
+
+        """
     static let arguments: [ArgumentSpec] = [
         ArgumentSpec("driver", .string, choices: drivers, doc: "the storage driver ([storage] driver)"),
         ArgumentSpec("graphroot", .path, doc: "where images, containers and volumes live; podman creates the directory on first use"),
@@ -83,7 +103,7 @@ struct StorageConfModule: Module {
             let target = try file.target(observed, context)
             // A user's file starts empty; the vendor file is read then only for rootless_storage_path.
             let vendor = file.isUserScope && !checksStore ? nil : text(observed, StorageConfModule.vendorPath)
-            var editor = try file.editor(target, seed: file.isUserScope ? "" : vendor ?? "",
+            var editor = try file.editor(target, seed: file.isUserScope ? "" : vendor ?? StorageConfModule.header,
                                          seedPath: StorageConfModule.vendorPath)
             let original = editor
             var changed: [String] = []
@@ -91,6 +111,13 @@ struct StorageConfModule: Module {
                 if try editor.set(name, to: .string(value), in: ["storage"]) { changed.append("storage.\(name)") }
             }
             if let options { try ContainersConfigFile.merge(options, into: ["storage", "options"], &editor, changed: &changed) }
+            // A file that is written, or already there, must be one podman accepts.
+            if !file.isUserScope && (target.text != nil || !changed.isEmpty) {
+                for (name, value) in StorageConfModule.requiredDefaults
+                where editor.value(name, in: ["storage"])?.string?.isEmpty ?? true {
+                    if try editor.set(name, to: .string(value), in: ["storage"]) { changed.append("storage.\(name) (default)") }
+                }
+            }
 
             var result = ValueDict([("path", .string(target.path))])
             if target.text == nil && vendor != nil && !file.isUserScope {

@@ -6,6 +6,12 @@ public protocol HostConnection: AnyObject {
     var name: String { get }
     func transport(becoming become: Become?) throws -> Transport
     func close()
+    /// Closes everything down to the network connection, so the next task connects afresh.
+    func reset()
+}
+
+extension HostConnection {
+    public func reset() { close() }
 }
 
 /// This machine. Becoming another user needs provision to run as that user or as root.
@@ -51,6 +57,9 @@ public final class LocalConnection: HostConnection {
         }
     }
 
+    /// Nothing to reconnect here; the host lock stays held.
+    public func reset() {}
+
     public func close() {
         mutex.withLock {
             guard locked else { return }
@@ -74,4 +83,6 @@ public final class RemoteConnection: HostConnection {
     }
 
     public func close() { ssh.close() }
+
+    public func reset() { ssh.reset() }
 }

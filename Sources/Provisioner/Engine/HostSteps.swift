@@ -5,12 +5,15 @@ import Foundation
 extension HostRun {
     /// Runs a plan's steps in order (in check mode only those that may run there), and the steps
     /// they add, merging what each reads into the task's result. A failing step ends the task.
-    func runSteps(_ steps: [HostStep], as runAs: Become?, checkMode: Bool, into outcome: inout ItemOutcome) throws {
+    /// `target`: the transport of a delegated task; `environment`: the task's `environment:` under each step's own.
+    func runSteps(_ steps: [HostStep], as runAs: Become?, checkMode: Bool, into outcome: inout ItemOutcome,
+                  via target: Transport? = nil, environment: [String: String] = [:]) throws {
         var queue = steps[...]
-        while let step = queue.popFirst() {
+        while var step = queue.popFirst() {
             guard !checkMode || step.runsInCheckMode else { continue }
             outcome.commands.append(step.summary)
-            let verdict = try run(step, via: try transport(runAs))
+            step.command.environment = environment.merging(step.command.environment) { _, own in own }
+            let verdict = try run(step, via: try target ?? transport(runAs))
             // What a step did to the host is known only now: observations read before are stale.
             if verdict.changed || verdict.touched || verdict.failure != nil { invalidateObservations() }
             outcome.result = outcome.result.merging(verdict.result)

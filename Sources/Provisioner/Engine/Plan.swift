@@ -35,10 +35,13 @@ public struct Plan: Sendable {
     public var failure: String?
     /// Run-time work whose outcome decides the result (run before `changes`).
     public var steps: [HostStep]
+    /// systemd work the engine does for this plan after its changes, batched with other tasks' (ServiceRestarts).
+    public var units: [UnitRequest]
 
     public init(changes: [Change] = [], result: ValueDict = ValueDict(), skipReason: String? = nil, failure: String? = nil,
-                steps: [HostStep] = []) {
+                steps: [HostStep] = [], units: [UnitRequest] = []) {
         self.changes = changes
+        self.units = units
         self.result = result
         self.skipReason = skipReason
         self.failure = failure

@@ -269,8 +269,9 @@ enum RemoteShellLibrary {
     # $1 target, $2 temp template, $3 its folder, $4 mode, $5 owner, $6 group, $7 backup, $8 size, $9 SHA-256;
     # the content on stdin (base64). Commits only what arrived whole: length and digest checked here.
     pv_write() {
-      pv_t=$(mktemp -- "$2" 2>"$pv_D/e") || { pv_fail "create a temporary file for $1"; return; }
-      pv_wt=$pv_t
+      # Named where the exit trap finds it in the same command that makes it.
+      pv_wt=$(mktemp -- "$2" 2>"$pv_D/e") || { pv_wt=; pv_fail "create a temporary file for $1"; return; }
+      pv_t=$pv_wt
       base64 -d 2>"$pv_D/e" >"$pv_t" || { pv_drop; pv_fail "write $pv_t"; return; }
       if [ -z "$pv_sha" ]; then pv_drop; pv_say "cannot check the write of $1: the host has no sha256sum (coreutils)"; return; fi
       pv_h=$($pv_sha <"$pv_t" 2>/dev/null); pv_h=${pv_h%% *}

@@ -41,6 +41,15 @@ public final class SSHConnection {
         for session in open { session.close() }
     }
 
+    /// Ends every session and the shared connection under them (Ansible's `meta: reset_connection`):
+    /// the next session logs in anew, seeing, say, groups the user gained meanwhile.
+    public func reset() {
+        close()
+        let shared = (target.sshArgs + target.commonArgs + target.extraArgs).contains { $0.contains("ControlPath") || $0.contains("ControlMaster") }
+        guard shared else { return }
+        if let stop = try? SSHProcess(arguments: target.controlArguments("exit")) { stop.finish(grace: 5) }
+    }
+
     func session(for become: Become?) throws -> SSHSession {
         let key = become.map { "\($0.method):\($0.user)" } ?? ""
         lock.lock()

@@ -2,7 +2,8 @@
 /// (`[k: v]`), explicit `? ` entries, and JSON-style adjacent values (`{"k":v}`).
 extension YAMLParser {
     /// `minIndent`: lines inside the collection need this many leading spaces
-    /// (one more than the block that holds it). `singleLine`: it is a key candidate.
+    /// (one more than the block that holds it), except a line that starts with a
+    /// closing bracket. `singleLine`: it is a key candidate.
     func parseFlowCollection(minIndent: Int, singleLine: Bool, props: Properties?) throws -> YAMLNode {
         try enter()
         defer { leave() }
@@ -50,7 +51,10 @@ extension YAMLParser {
             var k = i + spaces
             while YAMLParser.isWhite(b[k]) { k += 1 }
             let blank = YAMLParser.isBreakOrEnd(b[k]) || b[k] == UInt8(ascii: "#")
-            if !blank && spaces < minIndent {
+            // PyYAML, and so Ansible, take a closing bracket at any indentation
+            // (`key: {` ... `}` at the key's column, as JSON is written).
+            let closes = b[i + spaces] == UInt8(ascii: "}") || b[i + spaces] == UInt8(ascii: "]")
+            if !blank && !closes && spaces < minIndent {
                 i += spaces
                 throw error("this line of a flow collection must be indented at least \(minIndent) space(s)")
             }

@@ -245,16 +245,19 @@ extension YAMLParser {
             indent = try detectBlockIndent(parent: n)
         }
 
-        // The end of input ends the last line as a line break would.
+        // `empties` counts the line breaks after the last text line; the end of input
+        // is no line break (PyYAML and the spec add none), so a last line without
+        // one neither counts as empty nor gets a final break.
         var lines: [(emptyBefore: Int, text: Range<Int>)] = []
         var empties = 0
+        var lastLineBroken = false
         while c != 0 {
             let lineBegin = i
             var spaces = 0
             while c == 0x20 && spaces < indent { i += 1; spaces += 1 }
             if spaces < indent {
                 if c == 0x0A { empties += 1; newline(); continue }
-                if c == 0 { empties += 1; break }
+                if c == 0 { break }
                 i = lineBegin
                 try rejectTabbedBlankLine()
                 break
@@ -263,12 +266,14 @@ extension YAMLParser {
             let textStart = i
             while !YAMLParser.isBreakOrEnd(c) { i += 1 }
             if textStart == i {
+                guard c == 0x0A else { break }
                 empties += 1
-                if c == 0x0A { newline(); continue }
-                break
+                newline()
+                continue
             }
             lines.append((empties, textStart..<i))
             empties = 0
+            lastLineBroken = c == 0x0A
             if c == 0x0A { newline() }
         }
 
@@ -292,9 +297,9 @@ extension YAMLParser {
         }
         switch chomping ?? .clip {
         case .strip: break
-        case .clip: if !lines.isEmpty { out.append(0x0A) }
+        case .clip: if lastLineBroken { out.append(0x0A) }
         case .keep:
-            if !lines.isEmpty { out.append(0x0A) }
+            if lastLineBroken { out.append(0x0A) }
             out.append(contentsOf: repeatElement(0x0A, count: empties))
         }
         skipToContent()

@@ -106,11 +106,17 @@ final class ModuleRegistriesConfTests: XCTestCase {
 
         """
 
-    private func plan(_ arguments: KeyValuePairs<String, Value>, file text: String?, line: UInt = #line) throws -> Plan {
+    /// The drop-in probe's answer for these (path, text) files.
+    private func dropIns(_ files: [(String, String)]) -> CommandOutput {
+        ModuleFixture.ok(files.map { "FILE \($0.1.utf8.count) \($0.0)\n\($0.1)" }.joined())
+    }
+
+    private func plan(_ arguments: KeyValuePairs<String, Value>, file text: String?, dropIns files: [(String, String)] = [],
+                      line: UInt = #line) throws -> Plan {
         let module = try ModuleFixture.make(RegistriesConfModule.self, arguments)
-        var files = ["/etc/containers": ModuleFixture.directory()]
-        if let text { files[path] = ModuleFixture.file(text) }
-        return try ModuleFixture.plan(module, files: files, line: line)
+        var observed = ["/etc/containers": ModuleFixture.directory()]
+        if let text { observed[path] = ModuleFixture.file(text) }
+        return try ModuleFixture.plan(module, files: observed, commands: [RegistriesDropIns.probe: dropIns(files)], line: line)
     }
     func testTheShippedDebianFileGetsKeysAndEntriesAppended() throws {
         let arguments: KeyValuePairs<String, Value> = [
@@ -237,9 +243,10 @@ final class ModuleRegistriesConfTests: XCTestCase {
     func testAUsersMissingFileStartsFromTheSystemFileItReplaces() throws {
         let module = try ModuleFixture.make(RegistriesConfModule.self, ["user": "alice", "short_name_mode": "permissive"])
         let probe = module.file.userProbe("alice")
-        XCTAssertEqual(module.observations(ModuleContext()), [.command(probe), .file(path: path, content: true)])
+        XCTAssertEqual(module.observations(ModuleContext()),
+                       [.command(probe), .file(path: path, content: true), .command(RegistriesDropIns.probe)])
         let p = try ModuleFixture.plan(module, files: [path: ModuleFixture.file(entries)], commands: [
-            probe: ModuleFixture.ok("alice:x:1001:1001::/home/alice:/bin/sh\ndir\nmissing\n"),
+            probe: ModuleFixture.ok("alice:x:1001:1001::/home/alice:/bin/sh\ndir\nmissing\n"), RegistriesDropIns.probe: dropIns([]),
         ])
         XCTAssertEqual(p.summaries, ["create /home/alice/.config/containers/registries.conf: short-name-mode"])
         XCTAssertEqual(p.written, "unqualified-search-registries = [\"docker.io\"]\nshort-name-mode = \"permissive\"\n"
@@ -247,6 +254,89 @@ final class ModuleRegistriesConfTests: XCTestCase {
         XCTAssertEqual(p.result["seeded_from"], .string(path))
         // Root's podman reads root's file too.
         XCTAssertNoThrow(try ModuleFixture.make(RegistriesConfModule.self, ["user": "root"]))
+    }
+
+    /// Debian's shortnames.conf (an excerpt) and an older drop-in of one's own.
+    private let shortnames = "[aliases]\n  # docker\n  \"busybox\" = \"docker.io/library/busybox\"\n"
+        + "  \"nginx\" = \"docker.io/library/nginx\"\n"
+    private let older = "unqualified-search-registries = [\"registry.fedoraproject.org\"]\n\n[[registry]]\nprefix = \"docker.io\"\n"
+        + "location = \"docker.io\"\nblocked = false\n"
+
+    /// podman reads registries.conf.d after registries.conf: a drop-in that sets what the task sets, otherwise,
+    /// would be what podman uses, so the task fails and names it.
+    func testADropInThatOverridesASettingFailsTheTask() throws {
+        let search = try plan(["unqualified_search_registries": ["docker.io", "quay.io"]], file: debian,
+                              dropIns: [("/etc/containers/registries.conf.d/000-shortnames.conf", shortnames),
+                                        ("/etc/containers/registries.conf.d/50-older.conf", older)])
+        XCTAssertFalse(search.isChanged)
+        XCTAssertEqual(search.failure, "/etc/containers/registries.conf.d/50-older.conf sets unqualified-search-registries too, "
+            + "and podman reads it after /etc/containers/registries.conf, so its setting would be the one in effect. Remove it "
+            + "from /etc/containers/registries.conf.d/50-older.conf, or edit that file instead "
+            + "(path: /etc/containers/registries.conf.d/50-older.conf)")
+        // The same entry there replaces the task's: mirrors would be lost.
+        let entry = try plan(["registries": [["prefix": "docker.io", "location": "docker.io", "mirrors": [["location": "m.internal"]]]]],
+                             file: nil, dropIns: [("/etc/containers/registries.conf.d/50-older.conf", older)])
+        XCTAssertEqual(entry.failure?.hasPrefix("/etc/containers/registries.conf.d/50-older.conf sets the [[registry]] docker.io too"),
+                       true, entry.failure ?? "")
+        // Aliases, other keys and a drop-in that says the same are no conflict.
+        let same = "unqualified-search-registries = [\"docker.io\", \"quay.io\"]\n"
+        let fine = try plan(["unqualified_search_registries": ["docker.io", "quay.io"], "short_name_mode": "enforcing"], file: nil,
+                            dropIns: [("/etc/containers/registries.conf.d/000-shortnames.conf", shortnames),
+                                      ("/etc/containers/registries.conf.d/10-same.conf", same)])
+        XCTAssertNil(fine.failure)
+        XCTAssertEqual(fine.summaries, ["create /etc/containers/registries.conf: unqualified-search-registries, short-name-mode"])
+        // A given path is not the file podman reads with these drop-ins: no probe.
+        let other = try ModuleFixture.make(RegistriesConfModule.self, ["path": "/srv/registries.conf", "short_name_mode": "enforcing"])
+        XCTAssertFalse(other.observations(ModuleContext()).contains(.command(RegistriesDropIns.probe)))
+    }
+
+    /// A user's file replaces the system file and its drop-ins for that user: a new one starts from both, so
+    /// the user keeps the short-name aliases (without them `podman pull nginx` asks which registry, or fails
+    /// without a terminal) and the entries the drop-ins set.
+    func testAUsersMissingFileFoldsInTheSystemDropIns() throws {
+        let module = try ModuleFixture.make(RegistriesConfModule.self, ["user": "alice", "short_name_mode": "permissive"])
+        let probe = module.file.userProbe("alice")
+        let p = try ModuleFixture.plan(module, files: [path: ModuleFixture.file(entries)], commands: [
+            probe: ModuleFixture.ok("alice:x:1001:1001::/home/alice:/bin/sh\ndir\nmissing\n"),
+            RegistriesDropIns.probe: dropIns([("/etc/containers/registries.conf.d/000-shortnames.conf", shortnames),
+                                             ("/etc/containers/registries.conf.d/50-older.conf", older)]),
+        ])
+        XCTAssertNil(p.failure)
+        XCTAssertEqual(p.result["drop_ins"], ["/etc/containers/registries.conf.d/000-shortnames.conf",
+                                              "/etc/containers/registries.conf.d/50-older.conf"])
+        let written = try TOMLDocument(parsing: p.written ?? "")
+        XCTAssertEqual(written["aliases", "nginx"], "docker.io/library/nginx")
+        XCTAssertEqual(written["unqualified-search-registries"], ["registry.fedoraproject.org"], "the drop-in's list wins, as in podman")
+        XCTAssertEqual(written["short-name-mode"], "permissive")
+        let registries = written["registry"]?.array?.compactMap(\.table) ?? []
+        XCTAssertEqual(registries.count, 2, p.written ?? "")
+        XCTAssertEqual(registries.first, ["prefix": "docker.io", "location": "docker.io", "blocked": false],
+                       "the drop-in's docker.io entry replaces the system file's, mirrors and all")
+        // An existing user file is the user's own: nothing is folded into it.
+        let existing = try ModuleFixture.plan(module, commands: [
+            probe: ModuleFixture.ok("alice:x:1001:1001::/home/alice:/bin/sh\ndir\nregular file|644|alice|alice|10|1|0|0\n"
+                + ContainersConfigFile.contentMarker + "\nshort-name-mode = \"enforcing\"\n"),
+            RegistriesDropIns.probe: dropIns([("/etc/containers/registries.conf.d/000-shortnames.conf", shortnames)]),
+        ])
+        XCTAssertEqual(existing.written, "short-name-mode = \"permissive\"\n")
+    }
+
+    /// The real probe under /bin/sh, in file-name order, on files with and without a final line break.
+    func testTheDropInProbeReadsFilesInOrder() throws {
+        let fm = FileManager.default
+        let dir = fm.temporaryDirectory.appendingPathComponent("provision-dropins-\(UUID().uuidString)")
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? fm.removeItem(at: dir) }
+        try Data("short-name-mode = \"permissive\"".utf8).write(to: dir.appendingPathComponent("50-b.conf"))
+        try Data(shortnames.utf8).write(to: dir.appendingPathComponent("000-a.conf"))
+        try Data("ignored = true\n".utf8).write(to: dir.appendingPathComponent("README"))
+        var argv = RegistriesDropIns.probe
+        argv[argv.count - 1] = dir.path
+        let output = try LocalTransport().observe([.command(argv)]).command(argv)
+        let read = try RegistriesDropIns.read(output)
+        XCTAssertEqual(read.map(\.path), [dir.appendingPathComponent("000-a.conf").path, dir.appendingPathComponent("50-b.conf").path])
+        XCTAssertEqual(read.last?.table["short-name-mode"], "permissive")
+        XCTAssertEqual(read.first?.table["aliases"]?.table?["busybox"], "docker.io/library/busybox")
     }
 
     func testArgumentErrors() {

@@ -104,9 +104,47 @@ final class ModuleStorageConfTests: XCTestCase {
         // What the vendor file already says needs no /etc copy.
         let same = try plan(["driver": "overlay"], file: nil, vendor: vendor, store: store())
         XCTAssertFalse(same.isChanged)
-        // Without a vendor file the new file holds just the keys.
-        let bare = try plan(["driver": "vfs"], file: nil, store: store("/var/lib/containers/storage", "vfs"))
-        XCTAssertEqual(bare.written, "[storage]\ndriver = \"vfs\"\n")
+    }
+
+    /// Debian's podman without its recommended containers-storage has no vendor file: a file holding only
+    /// the task's keys would stop podman ("graphroot must be set"), so containers-storage's defaults fill in.
+    func testWithoutAVendorFileTheNewFileIsOnePodmanAccepts() throws {
+        let header = StorageConfModule.header
+        let runroot = try plan(["runroot": "/run/containers/storage"], file: nil)
+        XCTAssertEqual(runroot.summaries, ["create /etc/containers/storage.conf: storage.runroot, storage.graphroot (default)"])
+        XCTAssertEqual(runroot.written, header + "\n[storage]\nrunroot = \"/run/containers/storage\"\n"
+            + "graphroot = \"/var/lib/containers/storage\"\n")
+        XCTAssertNil(runroot.result["seeded_from"])
+
+        let driver = try plan(["driver": "vfs"], file: nil, store: fresh(root))
+        XCTAssertNil(driver.failure)
+        XCTAssertEqual(driver.written, header + "\n[storage]\ndriver = \"vfs\"\nrunroot = \"/run/containers/storage\"\n"
+            + "graphroot = \"/var/lib/containers/storage\"\n")
+
+        let options = try plan(["options": ["overlay": ["mountopt": "nodev"]]], file: nil)
+        XCTAssertEqual(options.summaries, ["create /etc/containers/storage.conf: storage.options.overlay.mountopt, "
+            + "storage.runroot (default), storage.graphroot (default)"])
+        XCTAssertEqual(try TOMLEditor(text: options.written ?? "").value("graphroot", in: ["storage"]), .string(root))
+
+        // Written once, the file is complete: the next run changes nothing; nothing to set creates nothing.
+        XCTAssertFalse(try plan(["runroot": "/run/containers/storage"], file: runroot.written).isChanged)
+        XCTAssertFalse(try plan(["options": ["overlay": ["mountopt": "nodev"]]], file: options.written).isChanged)
+        XCTAssertFalse(try plan([:], file: nil).isChanged)
+    }
+
+    /// A file that podman already refuses (as an older run of this module left it) is completed, even
+    /// when the task's own keys are already there.
+    func testAFileWithoutRunrootOrGraphrootIsCompleted() throws {
+        let old = "# from an older setup\n[storage]\nrunroot = \"/run/containers/storage\"\n"
+        let p = try plan(["runroot": "/run/containers/storage"], file: old)
+        XCTAssertEqual(p.summaries, ["update /etc/containers/storage.conf: storage.graphroot (default)"])
+        XCTAssertEqual(p.written, old + "graphroot = \"/var/lib/containers/storage\"\n")
+        let empty = try plan(["graphroot": "/srv/containers"], file: "[storage]\nrunroot = \"\"\n", store: fresh(root, "/srv/containers"))
+        XCTAssertEqual(empty.written, "[storage]\nrunroot = \"/run/containers/storage\"\ngraphroot = \"/srv/containers\"\n")
+        // A user's file is not filled in: containers-storage fills in the rootless defaults itself.
+        let module = try ModuleFixture.make(StorageConfModule.self, ["user": "alice", "runroot": "/run/user/1000/containers"])
+        let user = try ModuleFixture.plan(module, commands: [module.file.userProbe("alice"): ModuleFixture.ok(passwd + "dir\nmissing\n")])
+        XCTAssertEqual(user.written, "[storage]\nrunroot = \"/run/user/1000/containers\"\n")
     }
 
     func testMovingGraphrootIsRefusedWhileTheStoreHoldsContainersOrImages() throws {
@@ -223,7 +261,7 @@ final class ModuleStorageConfTests: XCTestCase {
             + "rootless_storage_path only as \"plain\" or 'literal' strings without escapes). Set allow_reset: true to write "
             + "the setting anyway (nothing is deleted)")
         XCTAssertEqual(try plan(["driver": "vfs", "allow_reset": true], file: escaped, store: store()).summaries,
-                       ["update /etc/containers/storage.conf: storage.driver"])
+                       ["update /etc/containers/storage.conf: storage.driver, storage.runroot (default)"])
     }
 
     func testTheProbeReadsTheConfigAndTheWantedGraphroot() throws {

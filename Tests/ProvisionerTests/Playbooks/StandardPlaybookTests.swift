@@ -1,28 +1,40 @@
 import Foundation
 import XCTest
 
-/// The shipped playbooks of the container runtime standard (seed 004) on fresh Debian trixie test hosts over
-/// ssh. Podman is not in the image: the `package` module installs it from Debian's archive. The test-host
+/// The shipped playbooks of the container runtime standard (seed 004) on Debian trixie test hosts over ssh, in
+/// the shapes real servers come in: fresh (podman is not in the image: the `package` module installs it from
+/// Debian's archive), and shaped at test start by the scripts in `testhosts/shapes/` (apt inside the host):
+/// podman preinstalled without recommends, a half-configured server, Docker Engine installed. The test-host
 /// quirks come from `testhosts/standard/` (group_vars/host_vars), written by provision itself.
 /// Hosts: `PROVISION_TESTHOSTS_DIR=/var/tmp/provision-testhosts-standard PROVISION_TESTHOSTS_PORT=22301
-/// PROVISION_TESTHOSTS_MODE=nested testhosts/fleet-up.sh 2 trixie` (scripts/test.sh does this).
+/// PROVISION_TESTHOSTS_MODE=nested testhosts/fleet-up.sh 5 trixie` (scripts/test.sh does this); each test uses
+/// its own host, once.
 final class StandardPlaybookTests: XCTestCase {
     static let folder = ProcessInfo.processInfo.environment["PROVISION_STANDARD_HOSTS_DIR"] ?? "/var/tmp/provision-testhosts-standard"
+    static let port = Int(ProcessInfo.processInfo.environment["PROVISION_STANDARD_HOSTS_PORT"] ?? "") ?? 22301
+    static let start = "PROVISION_TESTHOSTS_DIR=\(folder) PROVISION_TESTHOSTS_PORT=\(port) "
+        + "PROVISION_TESTHOSTS_MODE=nested testhosts/fleet-up.sh 5 trixie"
     var fleet: TestFleet!
 
     override func setUpWithError() throws {
-        fleet = try TestFleet(folder: StandardPlaybookTests.folder, count: 2,
-                              start: "PROVISION_TESTHOSTS_DIR=\(StandardPlaybookTests.folder) PROVISION_TESTHOSTS_PORT=22301 "
-                                  + "PROVISION_TESTHOSTS_MODE=nested testhosts/fleet-up.sh 2 trixie")
+        fleet = try TestFleet(folder: StandardPlaybookTests.folder, count: 2, start: StandardPlaybookTests.start)
     }
 
     /// motoko is the first host, the workstation `ws1` the second; each test uses only its own host.
     var motoko: Int { fleet.hosts[0].port }
     var workstation: Int { fleet.hosts[1].port }
 
+    /// The port of the fleet's host number `index` (from 0), or a skip when the fleet is smaller.
+    func host(_ index: Int) throws -> Int {
+        try TestFleet(folder: StandardPlaybookTests.folder, count: index + 1, start: StandardPlaybookTests.start).hosts[index].port
+    }
+
     /// An inventory in the shape of `inventory/hosts.yml` that reaches the test hosts, with the quirks'
-    /// group_vars and host_vars beside it.
-    func inventory(in scratch: Scratch) throws -> String {
+    /// group_vars and host_vars beside it: `servers` in linux_servers, `workstations` in linux_workstations.
+    func inventory(in scratch: Scratch, servers: KeyValuePairs<String, Int>, workstations: KeyValuePairs<String, Int>) throws -> String {
+        func hosts(_ group: KeyValuePairs<String, Int>) -> String {
+            group.isEmpty ? "{}" : "\n" + group.map { "            \($0.key): {ansible_port: \($0.value)}" }.joined(separator: "\n")
+        }
         let path = try scratch.write("inventory/hosts.yml", """
         all:
           vars:
@@ -32,11 +44,9 @@ final class StandardPlaybookTests: XCTestCase {
             ansible_ssh_common_args: \(fleet.sshArguments)
           children:
             linux_servers:
-              hosts:
-                motoko: {ansible_port: \(motoko)}
+              hosts: \(hosts(servers))
             linux_workstations:
-              hosts:
-                ws1: {ansible_port: \(workstation)}
+              hosts: \(hosts(workstations))
 
         """)
         let quirks = TestSupport.packageRoot.appendingPathComponent("testhosts/standard").path
@@ -45,6 +55,28 @@ final class StandardPlaybookTests: XCTestCase {
                                                        withDestinationPath: quirks + "/" + folder)
         }
         return path
+    }
+
+    func inventory(in scratch: Scratch) throws -> String {
+        try inventory(in: scratch, servers: ["motoko": motoko], workstations: ["ws1": workstation])
+    }
+
+    /// The port of the host that `testhosts/shapes/standard-fleet` gives the shape `name`, shaped by
+    /// `testhosts/shapes/apply.sh` (scripts/test.sh starts that in the background; this waits for it).
+    func shapedHost(_ name: String) throws -> Int {
+        let shapes = TestSupport.packageRoot.appendingPathComponent("testhosts/shapes")
+        let list = try String(contentsOf: shapes.appendingPathComponent("standard-fleet"), encoding: .utf8)
+        let number = list.split(separator: "\n").first { !$0.hasPrefix("#") && $0.hasSuffix(" " + name) }?.split(separator: " ").first
+        guard let number, let index = Int(number) else { throw ShapeFailed(message: "no host has the shape \(name) in standard-fleet") }
+        let port = try host(index - 1)
+        let result = try TestSupport.run(shapes.appendingPathComponent("apply.sh").path, [fleet.folder, String(number)])
+        guard result.status == 0 else { throw ShapeFailed(message: "shape \(name): \(result.stdout)\(result.stderr)") }
+        return port
+    }
+
+    struct ShapeFailed: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
     }
 
     /// `provision COMMAND PLAYBOOK --json` on a shipped playbook, with the inventory written in `scratch`.
@@ -147,5 +179,133 @@ final class StandardPlaybookTests: XCTestCase {
         let second = try provision(scratch, "apply", "workstation.yml", inventory: hosts)
         XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
         XCTAssertEqual(second.recap("changed"), 0, second.stdout)
+    }
+
+    // MARK: Host shapes
+
+    /// What every shape must show: `--check` changes nothing, `apply` converges and leaves podman working,
+    /// a second `apply` and a `--check` then change nothing. Returns the first apply.
+    @discardableResult
+    func assertConverges(_ playbook: String, on port: Int, _ scratch: Scratch, inventory: String, extra: [String] = [],
+                         file: StaticString = #filePath, line: UInt = #line) throws -> TestSupport.Result {
+        let before = try snapshot(port)
+        let check = try scratch.provision(["check", path(playbook), "-i", inventory, "--json"] + extra)
+        XCTAssertEqual(check.status, 0, check.stdout + check.stderr, file: file, line: line)
+        XCTAssertGreaterThan(check.recap("changed"), 0, "--check lists no change", file: file, line: line)
+        XCTAssertEqual(try snapshot(port), before, "--check changed the host", file: file, line: line)
+
+        let first = try scratch.provision(["apply", path(playbook), "-i", inventory, "--json"] + extra)
+        XCTAssertEqual(first.status, 0, first.stdout + first.stderr, file: file, line: line)
+        let info = try fleet.run(port, "podman info --format '{{.Store.GraphRoot}} {{.Store.GraphDriverName}}'")
+        XCTAssertEqual(info.status, 0, "podman info fails after the converge: \(info.stderr)", file: file, line: line)
+
+        let second = try scratch.provision(["apply", path(playbook), "-i", inventory, "--json"] + extra)
+        XCTAssertEqual(second.status, 0, second.stdout + second.stderr, file: file, line: line)
+        XCTAssertEqual(second.recap("changed"), 0, second.stdout, file: file, line: line)
+        let converged = try snapshot(port)
+        let again = try scratch.provision(["check", path(playbook), "-i", inventory, "--json"] + extra)
+        XCTAssertEqual(again.status, 0, again.stdout + again.stderr, file: file, line: line)
+        XCTAssertEqual(again.recap("changed"), 0, again.stdout, file: file, line: line)
+        XCTAssertEqual(try snapshot(port), converged, "--check changed the host", file: file, line: line)
+        return first
+    }
+
+    func path(_ playbook: String) -> String { TestSupport.packageRoot.appendingPathComponent("playbooks/" + playbook).path }
+
+    /// Issue 9 §4: podman preinstalled without recommends, so no storage.conf anywhere. workstation.yml sets
+    /// runroot and the driver: the storage.conf it writes must still be one podman accepts.
+    func testWorkstationOnPodmanPreinstalledWithoutRecommends() throws {
+        let port = try shapedHost("podman-without-recommends")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let hosts = try inventory(in: scratch, servers: [:], workstations: ["ws1": port])
+        let first = try assertConverges("workstation.yml", on: port, scratch, inventory: hosts)
+        let storage = first.tasks.first { ($0["task"] as? String ?? "").hasSuffix("Container storage is where the standard puts it") }
+        XCTAssertEqual(storage?["status"] as? String, "changed", "\(storage ?? [:])")
+        XCTAssertEqual(try fleet.output(port, "podman info --format '{{.Store.GraphRoot}} {{.Store.RunRoot}} {{.Store.GraphDriverName}}'"),
+                       "/var/lib/containers/storage /run/containers/storage vfs\n")
+        let conf = try fleet.output(port, "cat /etc/containers/storage.conf")
+        XCTAssertTrue(conf.contains("graphroot = \"/var/lib/containers/storage\""), conf)
+        XCTAssertEqual(try fleet.run(port, "test -e /usr/share/containers/storage.conf").status, 1, "still no vendor file")
+
+        // A rootless user's files: storage.conf with only the task's keys is enough (containers-storage fills in
+        // the rest); registries.conf keeps the short-name aliases of the system's drop-in, which it replaces.
+        let play = try scratch.write("user-files.yml", """
+        - hosts: linux_workstations
+          tasks:
+            - storage_conf: {user: alice, driver: vfs}
+            - registries_conf: {user: alice, short_name_mode: permissive}
+
+        """)
+        let user = try scratch.provision(["apply", play, "-i", hosts, "--json"])
+        XCTAssertEqual(user.status, 0, user.stdout + user.stderr)
+        XCTAssertEqual(try fleet.output(port, "cat ~alice/.config/containers/storage.conf"), "[storage]\ndriver = \"vfs\"\n")
+        let asAlice = "cd / && runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$(id -u alice) PODMAN_IGNORE_CGROUPSV1_WARNING=1 "
+        XCTAssertEqual(try fleet.output(port, asAlice + "podman info --format '{{.Store.GraphRoot}} {{.Store.GraphDriverName}}'"),
+                       "/home/alice/.local/share/containers/storage vfs\n")
+        // No registry is reachable: the pull fails, after saying how the short name resolved.
+        let pull = try fleet.run(port, asAlice + "podman pull busybox 2>&1 | head -n 1")
+        XCTAssertEqual(pull.stdout, "Resolved \"busybox\" as an alias (/home/alice/.config/containers/registries.conf)\n")
+    }
+
+    /// A server set up by hand before the standard: the old files are edited in place, the user's own
+    /// subordinate range is kept, the hand-written docker wrapper is replaced with a backup.
+    func testMotokoOnAHalfConfiguredServer() throws {
+        let port = try shapedHost("half-configured")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let hosts = try inventory(in: scratch, servers: ["motoko": port], workstations: [:])
+        try assertConverges("motoko.yml", on: port, scratch, inventory: hosts)
+        XCTAssertEqual(try fleet.output(port, "podman info --format '{{.Store.GraphRoot}} {{.Store.GraphDriverName}}'"),
+                       "/space/containers/engine/podman vfs\n")
+        XCTAssertEqual(try fleet.output(port, "podman info --format '{{range .Registries.search}}{{.}} {{end}}'"),
+                       "docker.io quay.io ghcr.io \n")
+        let storage = try fleet.output(port, "cat /etc/containers/storage.conf")
+        XCTAssertTrue(storage.hasPrefix("# Set up by hand"), "storage.conf was replaced, not edited: \(storage)")
+        XCTAssertTrue(storage.contains("graphroot = \"/space/containers/engine/podman\""), storage)
+        let registries = try fleet.output(port, "cat /etc/containers/registries.conf")
+        XCTAssertTrue(registries.contains("short-name-mode = \"permissive\""), "the old setting stays: \(registries)")
+        XCTAssertEqual(try fleet.output(port, "grep ^alice: /etc/subuid /etc/subgid"),
+                       "/etc/subuid:alice:300000:65536\n/etc/subgid:alice:300000:65536\n", "alice's own range is kept")
+        XCTAssertTrue(try fleet.output(port, "cat /usr/local/bin/docker").contains("exec podman \"$@\""), "the standard's wrapper")
+        XCTAssertTrue(try fleet.output(port, "cat /usr/local/bin/docker.*~").contains("# docker -> podman, by hand"),
+                      "the old wrapper is kept as a backup")
+        XCTAssertEqual(try fleet.output(port, "systemctl is-active user@$(id -u alice).service"), "active\n", "alice lingers")
+    }
+
+    /// Docker Engine installed: the standard runs one runtime per host (§1.2) and its Docker CLI compatibility
+    /// cannot coexist with Docker Engine (§6.2), so both playbooks refuse, naming the migration, before
+    /// changing anything, in check mode too. With podman_docker_coexistence (§6.2) motoko.yml sets podman up
+    /// beside Docker, which keeps working.
+    func testDockerHostIsRefusedUntouchedUnlessCoexistenceIsChosen() throws {
+        let port = try shapedHost("docker-engine")
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let hosts = try inventory(in: scratch, servers: ["motoko": port], workstations: ["ws1": port])
+        let before = try snapshot(port)
+        for playbook in ["motoko.yml", "workstation.yml"] {
+            for command in ["check", "apply"] {
+                let refused = try scratch.provision([command, path(playbook), "-i", hosts, "--json"])
+                XCTAssertEqual(refused.status, 2, "\(command) \(playbook): " + refused.stdout + refused.stderr)
+                XCTAssertEqual(refused.recap("changed"), 0, refused.stdout)
+                let failed = refused.tasks.filter { $0["status"] as? String == "failed" }
+                XCTAssertEqual(failed.count, 1, refused.stdout)
+                let message = failed.first?["message"] as? String ?? ""
+                for words in ["Docker Engine is installed (docker.io)", "nothing was changed", "playbooks/migrate-docker.yml",
+                              "podman_docker_coexistence: true"] {
+                    XCTAssertTrue(message.contains(words), "\(command) \(playbook): '\(words)' missing from: \(message)")
+                }
+                XCTAssertEqual(try snapshot(port), before, "\(command) \(playbook) changed the host")
+            }
+        }
+        XCTAssertEqual(try fleet.run(port, "command -v podman").status, 1, "podman was installed")
+
+        try assertConverges("motoko.yml", on: port, scratch, inventory: hosts, extra: ["-e", "podman_docker_coexistence=true"])
+        XCTAssertEqual(try fleet.output(port, "podman info --format '{{.Store.GraphRoot}}'"), "/space/containers/engine/podman\n")
+        XCTAssertTrue(try fleet.output(port, "docker --version").hasPrefix("Docker version"), "docker stays Docker's")
+        XCTAssertEqual(try fleet.run(port, "test -e /usr/local/bin/docker").status, 1, "no docker wrapper beside Docker")
+        XCTAssertEqual(try fleet.output(port, "systemctl is-active docker.service"), "active\n", "the Docker daemon still runs")
+        XCTAssertEqual(try fleet.output(port, "docker images --format '{{.Repository}}:{{.Tag}}'"), "localhost/docker-shape:1\n",
+                       "Docker's image is still there")
     }
 }

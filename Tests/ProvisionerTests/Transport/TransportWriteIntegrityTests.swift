@@ -111,8 +111,11 @@ final class TransportWriteIntegrityTests: XCTestCase {
                 process.standardError = FileHandle.nullDevice
                 try process.run()
                 input.fileHandleForWriting.write(Data(text.utf8))
+                // Once the temp file holds bytes the shell is past making it, in the write itself.
                 let deadline = Date().addingTimeInterval(10)
-                while temporaries(root).isEmpty && Date() < deadline { usleep(10_000) }
+                while !temporaries(root).contains(where: { name in
+                    ((try? FileManager.default.attributesOfItem(atPath: root.appendingPathComponent(name).path))?[.size] as? Int ?? 0) > 0
+                }) && Date() < deadline { usleep(10_000) }
                 XCTAssertFalse(temporaries(root).isEmpty, "\(shell.name): the write never started")
                 kill(process.processIdentifier, signal)
                 process.waitUntilExit()

@@ -1,0 +1,98 @@
+import Provisioner
+
+/// containers-registries.conf.d(5): drop-ins podman reads after /etc/containers/registries.conf,
+/// in file-name order, each overriding what it sets (Debian's and Fedora's short-name aliases
+/// live in one). `registries_conf` needs them twice: a value a drop-in overrides would not take
+/// effect, and a user's ~/.config/containers/registries.conf replaces the system file and
+/// these drop-ins for that user, so a new user file starts from both.
+enum RegistriesDropIns {
+    static let directory = "/etc/containers/registries.conf.d"
+
+    /// Per drop-in, `FILE <bytes> <path>` and a line break, then its bytes.
+    static let probe: [String] = ["/bin/sh", "-c", """
+        LC_ALL=C; export LC_ALL
+        for f in "$1"/*.conf; do
+          [ -f "$f" ] || continue
+          n=$(wc -c < "$f") || exit 3
+          printf 'FILE %s %s\\n' $n "$f"
+          cat -- "$f" || exit 3
+        done
+        """, "sh", directory]
+
+    struct DropIn {
+        var path: String
+        var table: TOMLTable
+    }
+
+    /// The drop-ins in the order podman reads them; a `Refusal` when they cannot be read.
+    static func read(_ output: CommandOutput?) throws -> [DropIn] {
+        guard let output, output.status == 0 else {
+            let why = output.map { $0.stderr.trimming("\n") } ?? "no answer"
+            throw ContainersConfigFile.Refusal("cannot read the drop-ins in \(directory): \(why)")
+        }
+        var bytes = Array(output.stdout.utf8)[...]
+        var dropIns: [DropIn] = []
+        while !bytes.isEmpty {
+            guard let end = bytes.firstIndex(of: 0x0A) else { throw unexpected(output) }
+            let header = String(decoding: bytes[bytes.startIndex..<end], as: UTF8.self)
+            let fields = header.split(separator: " ", maxSplits: 2).map(String.init)
+            guard fields.count == 3, fields[0] == "FILE", let count = Int(fields[1]),
+                  bytes.distance(from: end, to: bytes.endIndex) > count else { throw unexpected(output) }
+            let start = bytes.index(after: end), stop = bytes.index(start, offsetBy: count)
+            do {
+                let editor = try TOMLEditor(bytes: Array(bytes[start..<stop]), file: fields[2])
+                dropIns.append(DropIn(path: fields[2], table: editor.document.root))
+            } catch {
+                throw ContainersConfigFile.Refusal("\(error); podman cannot read this drop-in either: fix or remove it")
+            }
+            bytes = bytes[stop...]
+        }
+        return dropIns
+    }
+
+    private static func unexpected(_ output: CommandOutput) -> ContainersConfigFile.Refusal {
+        ContainersConfigFile.Refusal("unexpected answer listing \(directory): \(output.stdout.prefix(200))")
+    }
+
+    /// Folds a drop-in into `editor` as containers/image merges it: a key at the top replaces,
+    /// `[aliases]` merge by name, a `[[registry]]` replaces the entry with the same prefix (or
+    /// location, without one) or is appended.
+    static func fold(_ dropIn: DropIn, into editor: inout TOMLEditor) throws {
+        for (key, value) in dropIn.table.entries {
+            switch key {
+            case "registry":
+                for entry in value.array?.compactMap(\.table) ?? [] { try replace(entry, in: &editor) }
+            case "aliases":
+                for (name, target) in value.table?.entries ?? [] { _ = try editor.set(name, to: target, in: ["aliases"]) }
+            case "registries":
+                throw ContainersConfigFile.Refusal("\(dropIn.path) is in the v1 format ([registries.search] …), which podman "
+                    + "refuses beside the v2 keys of registries.conf; convert it by hand or remove it")
+            default:
+                _ = try editor.set(key, to: value)
+            }
+        }
+    }
+
+    /// containers/image's key for a `[[registry]]` entry.
+    static func key(_ entry: TOMLTable) -> String? { entry["prefix"]?.string ?? entry["location"]?.string }
+
+    private static func replace(_ entry: TOMLTable, in editor: inout TOMLEditor) throws {
+        let entries = editor.elements(of: ["registry"])
+        guard let index = entries.firstIndex(where: { key($0) == key(entry) }) else {
+            _ = try editor.appendTable(entry, to: ["registry"])
+            return
+        }
+        let address = TOMLTableAddress.element(index, of: ["registry"])
+        func tables(_ value: TOMLValue) -> [TOMLTable]? {
+            guard let items = value.array, !items.isEmpty else { return nil }
+            let tables = items.compactMap(\.table)
+            return tables.count == items.count ? tables : nil
+        }
+        for (old, value) in entries[index].entries where entry[old] == nil {
+            if tables(value) != nil { _ = try editor.setTables(old, to: [], in: address) } else { try editor.remove(old, from: address) }
+        }
+        for (name, value) in entry.entries {
+            if let list = tables(value) { _ = try editor.setTables(name, to: list, in: address) } else { _ = try editor.set(name, to: value, in: address) }
+        }
+    }
+}
