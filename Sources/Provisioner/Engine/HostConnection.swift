@@ -52,7 +52,7 @@ public final class LocalConnection: HostConnection {
             locked = true
             if hostLock.removesLeftovers, let file = LocalHostLock.shared.path {
                 let host = self.host
-                local.leftovers = (file, { hostLock.report(host, .removedLeftovers($0)) })
+                local.leftovers = (file, { hostLock.tell(host, .removedLeftovers($0)) })
             }
         }
     }

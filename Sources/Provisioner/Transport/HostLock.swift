@@ -52,6 +52,15 @@ public struct HostLock: Sendable {
         return "the apply started at \(formatter.string(from: Date())) by \(user)@\(host) (pid \(getpid()))"
     }()
 
+    /// Hosts already told to be without a lock: a host says so once, not once per session.
+    private let unlocked = UnlockedHosts()
+
+    /// Passes `event` on (an `.unavailable` once per host).
+    func tell(_ host: String, _ event: Event) {
+        if case .unavailable = event, !unlocked.first(host) { return }
+        report(host, event)
+    }
+
     /// The failure once the wait is over.
     func busy(_ host: String, holder: String) -> TransportError {
         TransportError("\(host): another apply is running there: \(HostLock.printable(holder)) holds the host lock;"
@@ -63,6 +72,13 @@ public struct HostLock: Sendable {
         let shown = String(text.unicodeScalars.map { $0.value < 32 || $0.value == 127 ? "?" : Character($0) })
         return shown.isEmpty ? "an apply that did not say who it is" : shown
     }
+}
+
+private final class UnlockedHosts: @unchecked Sendable {
+    private let mutex = NSLock()
+    private var hosts = Set<String>()
+
+    func first(_ host: String) -> Bool { mutex.withLock { hosts.insert(host).inserted } }
 }
 
 /// The host lock of this machine, for local connections: the file an ssh session here
@@ -96,12 +112,12 @@ final class LocalHostLock: @unchecked Sendable {
             return
         }
         guard let path = Self.lockPath() else {
-            lock.report(host, .unavailable)
+            lock.tell(host, .unavailable)
             return
         }
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            lock.report(host, .unavailable)
+            lock.tell(host, .unavailable)
             return
         }
         let start = Date()
@@ -123,7 +139,7 @@ final class LocalHostLock: @unchecked Sendable {
             }
             if waited >= 1 && holder != announced {
                 announced = holder
-                lock.report(host, .waiting(holder: text))
+                lock.tell(host, .waiting(holder: text))
             }
             usleep(100_000)
         }

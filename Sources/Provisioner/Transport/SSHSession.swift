@@ -102,11 +102,11 @@ final class SSHSession {
             let holder = text.split(separator: " ", maxSplits: 1).dropFirst().first
                 .flatMap { Data(base64Encoded: String($0)) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
             if text.hasPrefix("@WAIT ") {
-                hostLock.report(target.name, .waiting(holder: HostLock.printable(holder)))
+                hostLock.tell(target.name, .waiting(holder: HostLock.printable(holder)))
             } else if text.hasPrefix("@BUSY ") {
                 throw hostLock.busy(target.name, holder: holder)
             } else if text == "@LOCK none" {
-                hostLock.report(target.name, .unavailable)
+                hostLock.tell(target.name, .unavailable)
             }
         }
     }

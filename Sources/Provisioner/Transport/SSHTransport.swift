@@ -5,6 +5,9 @@ import Foundation
 /// `LocalTransport` (atomic writes beside the target, backups, mkdir -p, rm -rf,
 /// links never followed by setAttributes, argv without a shell), except that the
 /// owner is set before the mode, so a setuid/setgid mode survives an owner change.
+/// A write commits only once the host has checked its length and SHA-256; observations
+/// also say where paths really are (`PathLocation`) and, with the host lock held, first
+/// remove stale temp files of interrupted runs beside them.
 public final class SSHTransport: Transport {
     public let name: String
     public private(set) var roundTrips = 0
@@ -75,7 +78,7 @@ public final class SSHTransport: Transport {
         if !folders.isEmpty {
             guard case .blob(let bytes)? = replies.popFirst() else { throw mismatch(nil, for: "sweep \(folders.count) folders") }
             let removed = Locations.split(bytes)
-            if !removed.isEmpty, let lock = session.lockSettings { lock.report(connection.target.name, .removedLeftovers(removed)) }
+            if !removed.isEmpty, let lock = session.lockSettings { lock.tell(connection.target.name, .removedLeftovers(removed)) }
         }
         for path in paths {
             switch replies.popFirst() {
