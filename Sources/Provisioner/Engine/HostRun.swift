@@ -120,6 +120,11 @@ final class HostRun {
         for key in caches.keys { caches[key]?.invalidate() }
     }
 
+    /// Before `actions` run: every cache makes stale what they can affect.
+    func invalidateObservations(after actions: [Action]) {
+        for key in caches.keys { caches[key]?.invalidate(after: actions) }
+    }
+
     /// `meta: reset_connection`: the next task opens new sessions (and observes afresh).
     func resetConnection() {
         connection.reset()
@@ -445,9 +450,10 @@ final class HostRun {
         try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome, via: target?.transport, environment: environment)
         absorbFacts(outcome.result["ansible_facts"])
         guard plan.isChanged, !checkMode, outcome.status != .failed else { return outcome }
-        invalidateObservations()
+        let actions = plan.adding(environment: environment).changes.flatMap(\.actions)
+        invalidateObservations(after: actions)
         let transport = try target?.transport ?? transport(runAs)
-        for action in plan.adding(environment: environment).changes.flatMap(\.actions) {
+        for action in actions {
             outcome.commands.append(action.summary)
             let applied = try transport.perform(action)
             if let output = applied.output {

@@ -178,7 +178,7 @@ extension HostRun {
     func prefetch(runtimeNames: (names: Set<String>, open: Bool)) throws {
         var problems: [Error] = []
         // Per user the tasks run as, then per task.
-        var requests: [String: (become: Become?, byTask: [String: [Observation]])] = [:]
+        var requests: [String: (become: Become?, byTask: [(task: String, observations: [Observation])])] = [:]
         func collect(_ task: Task, _ type: any Module.Type, _ templar: Templar, key: String) throws {
             if try firstFalse(task.common.when, templar) != nil { return }
             let module = try type.init(try engine.validatedArguments(task, type: type, templar: templar))
@@ -190,7 +190,7 @@ extension HostRun {
             // (its account may be created by an earlier task); those tasks observe when they run.
             let runAs = try become(task.common)
             guard HostRun.key(runAs) == HostRun.key(try become(nil)) else { return }
-            requests[HostRun.key(runAs), default: (runAs, [:])].byTask[key] = module.observations(context)
+            requests[HostRun.key(runAs), default: (runAs, [])].byTask.append((key, module.observations(context)))
         }
         func visit(_ item: TaskItem) throws {
             switch item {
