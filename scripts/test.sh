@@ -15,6 +15,7 @@ command -v newuidmap >/dev/null || need+=(uidmap)
 command -v sudo >/dev/null || need+=(sudo)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v busybox >/dev/null || need+=(busybox)
+[ -x /usr/bin/python3 ] || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "installing: ${need[*]}"
@@ -30,6 +31,13 @@ export PROVISION_ANSIBLE_VENV="${PROVISION_ANSIBLE_VENV:-/tmp/provision-ansible-
 if [ ! -x "$PROVISION_ANSIBLE_VENV/bin/ansible-playbook" ]; then
     python3 -m venv "$PROVISION_ANSIBLE_VENV" && "$PROVISION_ANSIBLE_VENV/bin/pip" install -q 'ansible-core==2.19.14' \
         || echo "could not install ansible-core: the peer-play comparison will skip" >&2
+fi
+
+# The official Ollama Python client checks the Ollama stand-in's API (OllamaStandInTests; Debian's python3 builds its image).
+export PROVISION_OLLAMA_CLIENT_VENV="${PROVISION_OLLAMA_CLIENT_VENV:-/tmp/provision-ollama-client-venv}"
+if [ ! -x "$PROVISION_OLLAMA_CLIENT_VENV/bin/python" ] || ! "$PROVISION_OLLAMA_CLIENT_VENV/bin/python" -c 'import ollama' 2>/dev/null; then
+    python3 -m venv "$PROVISION_OLLAMA_CLIENT_VENV" && "$PROVISION_OLLAMA_CLIENT_VENV/bin/pip" install -q 'ollama==0.6.3' \
+        || echo "could not install the ollama client: the stand-in's client test will skip" >&2
 fi
 
 swift build

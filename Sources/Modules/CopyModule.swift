@@ -5,6 +5,8 @@ import Provisioner
 struct CopyModule: Module {
     static let name = "copy"
     static let summary = "Copy a controller file or inline content to a file on the host"
+    /// Files only: queued unit restarts may wait past this task (a unit and its config files, one reload).
+    static let defersUnitRestarts = true
     static let arguments: [ArgumentSpec] = [
         ArgumentSpec("dest", .path, required: true, doc: "file to write; a directory (or a path ending in '/') receives src's file name"),
         ArgumentSpec("src", .path, doc: "controller file to copy (relative: looked up in the role's or play's files/)"),

@@ -6,6 +6,8 @@ import Provisioner
 struct FileModule: Module {
     static let name = "file"
     static let summary = "Manage files, directories, links and their attributes"
+    /// Files only: queued unit restarts may wait past this task (a unit and its config files, one reload).
+    static let defersUnitRestarts = true
     static let arguments: [ArgumentSpec] = [
         ArgumentSpec("path", .path, required: true, aliases: ["dest", "name"], doc: "path to manage"),
         ArgumentSpec("state", .string, choices: ["absent", "directory", "file", "hard", "link", "touch"],
@@ -19,7 +21,7 @@ struct FileModule: Module {
         ArgumentSpec("modification_time_format", .string, default: "%Y%m%d%H%M.%S", doc: "strptime format of modification_time"),
         ArgumentSpec("access_time", .string, doc: "'preserve', 'now' or a time in access_time_format"),
         ArgumentSpec("access_time_format", .string, default: "%Y%m%d%H%M.%S", doc: "strptime format of access_time"),
-    ] + FileAttributeArguments.specs
+    ] + FileAttributeArguments.specs + SELinuxContext.specs
 
     enum State: String { case absent, directory, file, hard, link, touch }
 
@@ -30,6 +32,7 @@ struct FileModule: Module {
     let recurse: Bool
     let follow: Bool
     let attributes: FileAttributeArguments
+    let selinux: SELinuxContext
     let modificationTime: String?
     let accessTime: String?
     let modificationFormat: String
@@ -43,6 +46,7 @@ struct FileModule: Module {
         recurse = arguments.bool("recurse")
         follow = arguments.bool("follow")
         attributes = FileAttributeArguments(arguments)
+        selinux = SELinuxContext(arguments)
         modificationTime = arguments.string("modification_time")
         accessTime = arguments.string("access_time")
         modificationFormat = arguments.string("modification_time_format") ?? "%Y%m%d%H%M.%S"
@@ -76,6 +80,7 @@ struct FileModule: Module {
         var wanted: [Observation] = [.file(path: path, content: false)]
         guard state != .absent else { return wanted }
         wanted += attributes.observations()
+        if !selinux.isEmpty { wanted.append(SELinuxContext.probe(path, follow: follow)) }
         // Access times need `stat` itself; what a link leads to, the transport's followed stat.
         if !times.isEmpty {
             wanted.append(HostProbes.stat(path, follow: follow))
@@ -107,14 +112,18 @@ struct FileModule: Module {
         let state = self.state ?? (current.map { $0.kind == .link ? .link : $0.kind == .directory ? .directory : .file }
                                    ?? (recurse ? .directory : .file))
         try check(state)
+        var plan: Plan
         switch state {
         case .absent: return absent(current)
-        case .file: return try existing(current, observed)
-        case .directory: return try directory(current, observed)
-        case .touch: return try touch(current, observed)
-        case .link: return try symbolicLink(current, observed)
-        case .hard: return try hardLink(current, observed)
+        case .file: plan = try existing(current, observed)
+        case .directory: plan = try directory(current, observed)
+        case .touch: plan = try touch(current, observed)
+        case .link: plan = try symbolicLink(current, observed)
+        case .hard: plan = try hardLink(current, observed)
         }
+        // The SELinux context aspect, last: it applies to what the other aspects leave there.
+        if plan.failure == nil, let change = selinux.change(path, follow: follow, observed) { plan.changes.append(change) }
+        return plan
     }
 
     /// The state a followed link leads to: the target's, as `stat -L` saw it.

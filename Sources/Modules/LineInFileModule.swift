@@ -6,6 +6,8 @@ import Provisioner
 struct LineInFileModule: Module {
     static let name = "lineinfile"
     static let summary = "Ensure a particular line is in a file, or replace it"
+    /// Files only: queued unit restarts may wait past this task (a unit and its config files, one reload).
+    static let defersUnitRestarts = true
     static let arguments: [ArgumentSpec] = [
         ArgumentSpec("path", .path, required: true, aliases: ["dest", "destfile", "name"], doc: "file to edit"),
         ArgumentSpec("state", .string, default: "present", choices: ["present", "absent"], doc: "whether the line should be there"),

@@ -21,5 +21,33 @@ public enum ModuleCatalog {
         SubidModule.self,
         SysctlModule.self,
         NvidiaCDIModule.self,
+    ] + builtins + services
+
+    /// Services (Podman/): units, containers, images.
+    static let services: [any Module.Type] = [
+        QuadletModule.self,
+        ContainerModule.self,
+        ImageModule.self,
+    ]
+
+    /// Ansible builtins real playbooks reach for (issue 9 §3).
+    static let builtins: [any Module.Type] = [
+        GetURLModule.self,
+        WaitForModule.self,
+        URIModule.self,
+        StatModule.self,
+        FindModule.self,
+        SlurpModule.self,
+        GetentModule.self,
+        PackageFactsModule.self,
+        ServiceFactsModule.self,
+        UnarchiveModule.self,
+        GitModule.self,
+        PipModule.self,
+        YumRepositoryModule.self,
+        AptRepositoryModule.self,
+        Deb822RepositoryModule.self,
+        AptKeyModule.self,
+        RPMKeyModule.self,
     ]
 }

@@ -1,31 +1,38 @@
 import Provisioner
 
-/// Ansible's `package` (also answering to `apt` and `dnf`): packages present, at the
-/// newest version, or absent, through the manager the `pkg_mgr` fact names. A list is
-/// one transaction, so dependencies resolve together and the host is locked once.
+/// Ansible's `package` (also answering to `apt`, `dnf` and `yum`): packages present, at the
+/// newest version, or absent, through the manager the `pkg_mgr` fact names. A list is one
+/// transaction, so dependencies resolve together and the host is locked once.
 ///
 /// Names that differ between the families (`PackageManager.equivalents`, e.g. Debian's
 /// `uidmap` and Fedora's `shadow-utils`) are turned into the host's name first; the
-/// result's `name` lists the names used. `update_cache` refreshes the index only as the
-/// first step of a change that installs or upgrades, never on its own, so a converged
-/// host reports no change; `latest` therefore judges "newer" by the index as it was.
+/// result's `name` lists the names used. As in Ansible, `update_cache` refreshes the index
+/// before anything else (unless `cache_valid_time` says it is fresh enough); the refresh is a
+/// change only when it is all the task does (apt), so a converged host stays unchanged. What
+/// depends on the refreshed index (`latest`, `upgrade`) is then judged by apt's own summary.
 struct PackageModule: Module {
     static let name = "package"
-    static let aliases = ["apt", "dnf"]
+    static let aliases = ["apt", "dnf", "yum"]
     static let summary = "Install, upgrade or remove packages with apt or dnf (one transaction)"
     static let arguments: [ArgumentSpec] = [
-        ArgumentSpec("name", .list, required: true, aliases: ["pkg", "package"],
+        ArgumentSpec("name", .list, aliases: ["pkg", "package"],
                      doc: "package names (a list, or one comma-separated string); names that differ between Debian and RedHat are mapped"),
         ArgumentSpec("state", .string, default: "present", choices: ["present", "absent", "latest", "installed", "removed"],
                      doc: "present (installed, any version), latest (upgraded to the index's candidate) or absent; installed/removed as in Ansible"),
-        ArgumentSpec("update_cache", .bool, default: false, aliases: ["update-cache"],
-                     doc: "refresh the index (apt-get update / dnf makecache) first when something is installed or upgraded; "
-                        + "never a change on its own, so a converged host stays unchanged"),
-        ArgumentSpec("cache_valid_time", .int,
-                     doc: "accepted as in Ansible's apt; the index is refreshed only before an install or upgrade anyway"),
+        ArgumentSpec("update_cache", .bool, default: false, aliases: ["update-cache", "expire-cache"],
+                     doc: "refresh the index first (apt-get update / dnf makecache); on its own, a change with apt"),
+        ArgumentSpec("cache_valid_time", .int, default: 0,
+                     doc: "apt: refresh only when the index is older than this many seconds (setting it implies update_cache)"),
+        ArgumentSpec("upgrade", .string, default: "no", choices: ["no", "yes", "safe", "full", "dist"],
+                     doc: "apt: upgrade the whole system (yes/safe: apt-get upgrade --with-new-pkgs; full/dist: dist-upgrade)"),
+        ArgumentSpec("autoremove", .bool, default: false,
+                     doc: "remove packages nothing needs any more (alone: apt-get/dnf autoremove; with names: along with them, apt)"),
+        ArgumentSpec("default_release", .string, aliases: ["default-release"], doc: "apt: the release to install from (apt-get -t)"),
+        ArgumentSpec("enablerepo", .list, doc: "dnf: repositories to enable for this task (--enablerepo)"),
+        ArgumentSpec("disablerepo", .list, doc: "dnf: repositories to disable for this task (--disablerepo)"),
         ArgumentSpec("install_recommends", .bool, aliases: ["install-recommends"],
                      doc: "apt only: false installs without recommended packages (--no-install-recommends), true with them; unset keeps apt's setting"),
-        ArgumentSpec("purge", .bool, default: false, doc: "apt only, with absent: remove configuration files too"),
+        ArgumentSpec("purge", .bool, default: false, doc: "apt only, with absent or autoremove: remove configuration files too"),
     ]
 
     enum State: String { case present, latest, absent }
@@ -33,7 +40,10 @@ struct PackageModule: Module {
     let names: [String]
     let state: State
     let updateCache: Bool
-    let installRecommends: Bool?
+    let cacheValidTime: Int
+    let upgrade: String?
+    let autoremove: Bool
+    let options: PackageManager.Options
     let purge: Bool
 
     init(_ arguments: ModuleArguments) throws {
@@ -43,16 +53,27 @@ struct PackageModule: Module {
         case "latest": state = .latest
         default: state = .present
         }
-        updateCache = arguments.bool("update_cache")
-        installRecommends = arguments["install_recommends"].flatMap(ModuleArguments.boolean)
+        cacheValidTime = arguments.int("cache_valid_time") ?? 0
+        updateCache = arguments.bool("update_cache") || cacheValidTime > 0
+        upgrade = arguments.string("upgrade").flatMap { $0 == "no" ? nil : $0 }
+        autoremove = arguments.bool("autoremove")
+        options = PackageManager.Options(installRecommends: arguments["install_recommends"].flatMap(ModuleArguments.boolean),
+                                         defaultRelease: arguments.string("default_release"),
+                                         enableRepos: arguments.strings("enablerepo") ?? [], disableRepos: arguments.strings("disablerepo") ?? [])
         purge = arguments.bool("purge")
-        if names.isEmpty { throw ModuleError("name must list at least one package", argument: "name") }
+        if names.isEmpty && !updateCache && upgrade == nil && !autoremove {
+            throw ModuleError(arguments["name"] != nil ? "name must list at least one package"
+                                  : "one of the following is required: name, update_cache, upgrade, autoremove", argument: "name")
+        }
         if let odd = names.first(where: { !PackageManager.isPlainName($0) }) {
             throw ModuleError("'\(odd)' is not a plain package name: version pins (=, >), globs, groups (@), "
                 + "file paths and options are not supported; give package names", argument: "name")
         }
-        if purge && state != .absent {
-            throw ModuleError("purge applies to state absent only", argument: "purge")
+        if purge && state != .absent && !autoremove {
+            throw ModuleError("purge applies to state absent or autoremove only", argument: "purge")
+        }
+        if upgrade != nil && !names.isEmpty && state == .absent {
+            throw ModuleError("upgrade cannot be combined with removing packages", argument: "upgrade")
         }
     }
 
@@ -65,16 +86,44 @@ struct PackageModule: Module {
     func observations(_ context: ModuleContext) -> [Observation] {
         guard let manager = PackageManager(facts: context.facts) else { return [] }
         let native = nativeNames(manager)
-        var wanted: [Observation] = [.command(manager.installedProbe(native))]
-        if state == .latest { wanted.append(.command(manager.upgradeProbe(native))) }
+        var wanted: [Observation] = native.isEmpty ? [] : [.command(manager.installedProbe(native))]
+        if state == .latest, !native.isEmpty { wanted.append(.command(manager.upgradeProbe(native, options))) }
+        if updateCache && manager == .apt && cacheValidTime > 0 { wanted.append(.command(PackageManager.aptCacheAge)) }
+        if let upgrade, manager == .apt { wanted.append(.command(PackageManager.aptSimulation(PackageManager.upgradeWords(upgrade)))) }
+        if autoremove && native.isEmpty { wanted.append(.command(manager.autoremoveProbe(options))) }
         return wanted
     }
 
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
         guard let manager = PackageManager(facts: context.facts) else { return .failed(PackageManager.unsupported(context.facts)) }
+        if let refusal = manager.refusal(options, upgrade: upgrade, purge: purge, autoremoveWithNames: autoremove && !names.isEmpty) {
+            return .failed(refusal)
+        }
         let native = nativeNames(manager)
         var result = ValueDict([("name", .list(native.map { .string($0) })), ("state", .string(state.rawValue)),
                                 ("pkg_mgr", .string(manager.rawValue))])
+        let refresh = updateCache && !cacheIsFresh(observed, manager)
+        if manager == .apt { result["cache_updated"] = .bool(refresh) }
+        // The index refresh: the whole task (a change with apt, as Ansible reports it), or its first step.
+        if native.isEmpty && upgrade == nil && !autoremove {
+            guard refresh else { return Plan(result: result) }
+            guard manager == .apt else { return Plan(result: result.merging(["msg": "Cache updated"]), steps: [refreshStep(manager)]) }
+            return Plan(changes: [Change("update the package index", actions: [.run(manager.refreshCommand(options))])], result: result)
+        }
+        // After a refresh (never in check mode), what the new index offers is known only to apt.
+        let judgedAfterRefresh = refresh && !context.checkMode
+        var steps = refresh ? [refreshStep(manager)] : []
+        var changes: [Change] = []
+        if let upgrade {
+            let words = PackageManager.upgradeWords(upgrade) + (autoremove ? ["--auto-remove"] : [])
+            if judgedAfterRefresh {
+                steps.append(aptStep("upgrade the system", PackageManager.aptCommand(words, options)))
+            } else if let change = systemUpgrade(observed, words) {
+                changes.append(change)
+            }
+        }
+        if autoremove && native.isEmpty, let change = try autoremoval(observed, manager) { changes.append(change) }
+        guard !native.isEmpty else { return Plan(changes: changes, result: result, steps: steps) }
         let installed: [String: PackageManager.Installed]
         switch manager.parseInstalled(observed.command(manager.installedProbe(native)), native) {
         case .success(let found): installed = found
@@ -82,18 +131,75 @@ struct PackageModule: Module {
         }
         if state == .absent {
             if let refusal = names.lazy.compactMap(manager.broaderRemoval).first { return .failed(refusal) }
-            return Plan(changes: [removal(native, installed, manager)].compactMap { $0 }, result: result)
+            return Plan(changes: changes + [removal(native, installed, manager)].compactMap { $0 }, result: result, steps: steps)
+        }
+        if state == .latest && judgedAfterRefresh && manager == .apt {
+            // One apt-get install installs the missing and upgrades the outdated, by the fresh index.
+            let command = manager.installCommand(native, options, autoremove: autoremove)
+            steps.append(aptStep("install or upgrade \(native.joined(separator: ", "))", command))
+            return Plan(changes: changes, result: result, steps: steps)
         }
         var upgrades: [String: String] = [:]
         if state == .latest {
-            switch manager.parseUpgrades(observed.command(manager.upgradeProbe(native)), installed) {
+            switch manager.parseUpgrades(observed.command(manager.upgradeProbe(native, options)), installed) {
             case .success(let found): upgrades = found
             case .failure(let failure): return .failed(failure.message)
             }
         }
         let change = installation(native, installed, upgrades, manager)
-        result["cache_updated"] = .bool(change != nil && updateCache)
-        return Plan(changes: [change].compactMap { $0 }, result: result)
+        return Plan(changes: changes + [change].compactMap { $0 }, result: result, steps: steps)
+    }
+
+    /// `cache_valid_time`: apt's last successful update (or its lists folder) is recent enough.
+    func cacheIsFresh(_ observed: Observations, _ manager: PackageManager) -> Bool {
+        guard manager == .apt, cacheValidTime > 0, let output = observed.command(PackageManager.aptCacheAge) else { return false }
+        let numbers = output.stdout.split(separator: "\n").compactMap { Int($0) }
+        guard numbers.count == 2 else { return false }
+        return numbers[1] - numbers[0] <= cacheValidTime
+    }
+
+    /// The refresh ahead of the rest: not a change of its own, but later observations are stale.
+    func refreshStep(_ manager: PackageManager) -> HostStep {
+        HostStep("refresh the package index", command: manager.refreshCommand(options)) { run in
+            guard run.output.status == 0 else {
+                return .failed("Failed to update the package index: \((run.output.stderr.isEmpty ? run.output.stdout : run.output.stderr).trimming("\n"))")
+            }
+            return StepOutcome(touched: true)
+        }
+    }
+
+    /// An apt command whose effect its summary line tells ("0 upgraded, 0 newly installed, 0 to remove").
+    func aptStep(_ summary: String, _ command: Command) -> HostStep {
+        HostStep(summary, command: command) { run in
+            let output = run.output
+            guard output.status == 0 else {
+                return .failed("'\(command.argv.joined(separator: " "))' failed: \((output.stderr.isEmpty ? output.stdout : output.stderr).trimming("\n"))",
+                               result: ["stdout": .string(output.stdout), "stderr": .string(output.stderr), "rc": .int(Int(output.status))])
+            }
+            let changed = !output.stdout.contains("\n0 upgraded, 0 newly installed, 0 to remove") && PackageManager.aptSummary(output.stdout) != nil
+            return StepOutcome(changed: changed, touched: changed, result: ["stdout": .string(output.stdout)])
+        }
+    }
+
+    /// `upgrade` planned from apt's simulation (check mode, or no refresh first).
+    func systemUpgrade(_ observed: Observations, _ words: [String]) -> Change? {
+        let simulated = observed.command(PackageManager.aptSimulation(PackageManager.upgradeWords(upgrade ?? "yes")))?.stdout ?? ""
+        guard let summary = PackageManager.aptSummary(simulated), summary != "0 upgraded, 0 newly installed, 0 to remove" else { return nil }
+        return Change("upgrade the system: \(summary)", diff: TextDiff(label: "packages", before: "", after: summary + "\n"),
+                      actions: [.run(PackageManager.aptCommand(words, options))])
+    }
+
+    /// `autoremove` alone, planned from what the manager would remove.
+    func autoremoval(_ observed: Observations, _ manager: PackageManager) throws -> Change? {
+        let output = observed.command(manager.autoremoveProbe(options))?.stdout ?? ""
+        switch manager {
+        case .apt:
+            guard let summary = PackageManager.aptSummary(output), !summary.contains(" 0 to remove") else { return nil }
+            return Change("autoremove: \(summary)", actions: [.run(PackageManager.aptCommand(["autoremove"] + (purge ? ["--purge"] : []), options))])
+        case .dnf:
+            guard output.contains("Removing") else { return nil }
+            return Change("autoremove unneeded packages", actions: [.run(Command(["dnf", "autoremove", "-y"] + options.dnfRepos))])
+        }
     }
 
     // MARK: Aspects
@@ -104,14 +210,14 @@ struct PackageModule: Module {
         let missing = native.filter { installed[$0]?.isInstalled != true }
         let outdated = native.filter { upgrades[$0] != nil }
         guard !missing.isEmpty || !outdated.isEmpty else { return nil }
-        var actions: [Action] = updateCache ? [.run(manager.refreshCommand)] : []
+        var actions: [Action] = []
         switch manager {
         case .apt:
             // One apt-get install both installs the missing and upgrades the outdated.
-            actions.append(.run(manager.installCommand(missing + outdated, installRecommends: installRecommends)))
+            actions.append(.run(manager.installCommand(missing + outdated, options, autoremove: autoremove)))
         case .dnf:
-            if !missing.isEmpty { actions.append(.run(manager.installCommand(missing))) }
-            if !outdated.isEmpty { actions.append(.run(manager.upgradeCommand(outdated.map { installed[$0]?.package ?? $0 }))) }
+            if !missing.isEmpty { actions.append(.run(manager.installCommand(missing, options))) }
+            if !outdated.isEmpty { actions.append(.run(manager.upgradeCommand(outdated.map { installed[$0]?.package ?? $0 }, options))) }
         }
         let summary = [missing.isEmpty ? nil : "install " + missing.joined(separator: ", "),
                        outdated.isEmpty ? nil : "upgrade " + outdated.joined(separator: ", ")]
@@ -137,6 +243,6 @@ struct PackageModule: Module {
         guard !targets.isEmpty else { return nil }
         return Change("\(purge ? "purge" : "remove") " + targets.joined(separator: ", "),
                       diff: TextDiff(label: "packages", before: before, after: targets.map { "\($0): absent\n" }.joined()),
-                      actions: [.run(manager.removeCommand(targets, purge: purge))])
+                      actions: [.run(manager.removeCommand(targets, purge: purge, autoremove: autoremove, options))])
     }
 }

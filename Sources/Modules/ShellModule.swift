@@ -30,6 +30,6 @@ struct ShellModule: Module {
     func observations(_ context: ModuleContext) -> [Observation] { guards.observations() }
 
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
-        guards.guarded(observed, argv: argv) ?? guards.run(argv, summary: "run \(script)")
+        guards.guarded(observed, argv: argv, cmd: .string(script)) ?? guards.run(argv, summary: "run \(script)", cmd: .string(script))
     }
 }

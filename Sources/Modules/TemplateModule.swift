@@ -5,6 +5,8 @@ import Provisioner
 struct TemplateModule: Module {
     static let name = "template"
     static let summary = "Render a template from the controller into a file on the host"
+    /// Files only: queued unit restarts may wait past this task (a unit and its config files, one reload).
+    static let defersUnitRestarts = true
     static let arguments: [ArgumentSpec] = [
         ArgumentSpec("src", .path, required: true, doc: "template on the controller (relative: looked up in templates/)"),
         ArgumentSpec("dest", .path, required: true, doc: "file to write; a directory receives the template's file name"),

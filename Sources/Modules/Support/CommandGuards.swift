@@ -45,7 +45,8 @@ struct CommandGuards: Sendable {
     }
 
     /// Ansible reports a guarded command that did not run as ok (not skipped), with these fields.
-    func guarded(_ observed: Observations, argv: [String]) -> Plan? {
+    /// `cmd` in the result: the argv list (command), or the script as text (shell, as Ansible gives it).
+    func guarded(_ observed: Observations, argv: [String], cmd: Value? = nil) -> Plan? {
         var message: String?, stdout = ""
         if let creates, CommandGuards.exists(creates, observed) {
             message = "Did not run command since '\(creates)' exists"
@@ -56,12 +57,12 @@ struct CommandGuards: Sendable {
         }
         guard let message else { return nil }
         return Plan(result: ValueDict([("msg", .string(message)), ("stdout", .string(stdout)), ("stdout_lines", .list([.string(stdout)])),
-                                       ("stderr", ""), ("rc", 0), ("cmd", .list(argv.map(Value.string)))]))
+                                       ("stderr", ""), ("rc", 0), ("cmd", cmd ?? .list(argv.map(Value.string)))]))
     }
 
     /// The one change: run it.
-    func run(_ argv: [String], summary: String) -> Plan {
+    func run(_ argv: [String], summary: String, cmd: Value? = nil) -> Plan {
         Plan(changes: [Change(summary, actions: [.run(Command(argv, stdin: stdin, directory: chdir))])],
-             result: ValueDict([("cmd", .list(argv.map(Value.string)))]))
+             result: ValueDict([("cmd", cmd ?? .list(argv.map(Value.string)))]))
     }
 }

@@ -146,10 +146,10 @@ enum PackageManager: String, Sendable {
 
     /// The probe for newer versions of `names`: `apt-cache policy` (Installed vs Candidate) or
     /// `dnf check-update` (exit 100 when it lists updates). C locale: the labels are translated.
-    func upgradeProbe(_ names: [String]) -> [String] {
+    func upgradeProbe(_ names: [String], _ options: Options = Options()) -> [String] {
         switch self {
-        case .apt: return ["env", "LC_ALL=C", "apt-cache", "policy"] + names
-        case .dnf: return ["env", "LC_ALL=C", "dnf", "-q", "check-update"] + names
+        case .apt: return ["env", "LC_ALL=C", "apt-cache"] + options.aptRelease + ["policy"] + names
+        case .dnf: return ["env", "LC_ALL=C", "dnf", "-q"] + options.dnfRepos + ["check-update"] + names
         }
     }
 
@@ -217,12 +217,76 @@ enum PackageManager: String, Sendable {
 
     // MARK: Commands
 
+    /// What a task asks of the manager besides names: apt's recommends and release, dnf's repositories.
+    struct Options: Sendable, Equatable {
+        var installRecommends: Bool?
+        var defaultRelease: String?
+        var enableRepos: [String] = []
+        var disableRepos: [String] = []
+
+        /// `-o APT::Default-Release=R`, as `apt-get -t R` sets it (for apt-cache too).
+        var aptRelease: [String] { defaultRelease.map { ["-o", "APT::Default-Release=\($0)"] } ?? [] }
+        var dnfRepos: [String] { enableRepos.map { "--enablerepo=\($0)" } + disableRepos.map { "--disablerepo=\($0)" } }
+    }
+
+    /// Why the options do not fit this manager (nil when they do).
+    func refusal(_ options: Options, upgrade: String?, purge: Bool, autoremoveWithNames: Bool) -> String? {
+        switch self {
+        case .apt:
+            if !options.enableRepos.isEmpty || !options.disableRepos.isEmpty {
+                return "enablerepo and disablerepo are dnf options; this host uses apt (give the repository with apt_repository instead)"
+            }
+        case .dnf:
+            if options.defaultRelease != nil { return "default_release is an apt option; this host uses dnf (use enablerepo)" }
+            if upgrade != nil { return "upgrade is an apt option; on a dnf host run 'dnf upgrade -y' with the command module" }
+            if options.installRecommends != nil { return "install_recommends is an apt option; this host uses dnf" }
+            if purge { return "purge is an apt option; this host uses dnf" }
+            if autoremoveWithNames { return "autoremove together with names is supported with apt only; give it alone to run 'dnf autoremove'" }
+        }
+        return nil
+    }
+
     /// Refreshes the package index (`apt-get update`, `dnf makecache`).
-    var refreshCommand: Command {
+    func refreshCommand(_ options: Options = Options()) -> Command {
         switch self {
         case .apt: return Command(["apt-get", "update", "-q"])
-        case .dnf: return Command(["dnf", "makecache"])
+        case .dnf: return Command(["dnf", "makecache"] + options.dnfRepos)
         }
+    }
+
+    /// When apt's index was last refreshed (Ansible's update-success-stamp, else the lists folder), then now.
+    static let aptCacheAge = ["/bin/sh", "-c",
+                              "stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0; date +%s"]
+
+    /// apt-get's words for an `upgrade` mode (apt-get, not aptitude, as Ansible's force_apt_get).
+    static func upgradeWords(_ mode: String) -> [String] {
+        mode == "full" || mode == "dist" ? ["dist-upgrade"] : ["upgrade", "--with-new-pkgs"]
+    }
+
+    /// `apt-get -s ...`: what apt would do, changing nothing.
+    static func aptSimulation(_ words: [String]) -> [String] { ["env", "LC_ALL=C", "apt-get", "-s", "-q"] + words }
+
+    /// What would be autoremoved (read-only).
+    func autoremoveProbe(_ options: Options) -> [String] {
+        switch self {
+        case .apt: return PackageManager.aptSimulation(["autoremove"])
+        case .dnf: return ["env", "LC_ALL=C", "dnf", "--assumeno"] + options.dnfRepos + ["autoremove"]
+        }
+    }
+
+    /// apt-get WORDS without questions, in the C locale so its summary line can be read.
+    static func aptCommand(_ words: [String], _ options: Options) -> Command {
+        Command(["apt-get", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
+                    + options.aptRelease + words,
+                environment: aptEnvironment.merging(["LC_ALL": "C"]) { $1 })
+    }
+
+    /// apt's "N upgraded, N newly installed, N to remove" (without "and N not upgraded").
+    static func aptSummary(_ output: String) -> String? {
+        for line in output.split(separator: "\n") where line.contains(" upgraded, ") && line.contains(" newly installed, ") {
+            return line.components(separatedBy: " and ").first.map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        return nil
     }
 
     /// apt without questions: keep changed configuration files, take defaults.
@@ -232,39 +296,42 @@ enum PackageManager: String, Sendable {
     static let aptExactNames = ["-o", "APT::Cmd::Pattern-Only=1"]
 
     /// Installs `names` in one transaction; apt also upgrades installed ones to the candidate.
-    /// `installRecommends` (apt only): nil keeps apt's configuration.
-    func installCommand(_ names: [String], installRecommends: Bool? = nil) -> Command {
+    /// `options.installRecommends` (apt only): nil keeps apt's configuration.
+    func installCommand(_ names: [String], _ options: Options = Options(), autoremove: Bool = false) -> Command {
         switch self {
         case .apt:
             var argv = ["apt-get", "install", "-y", "-q", "-o", "Dpkg::Options::=--force-confdef",
                         "-o", "Dpkg::Options::=--force-confold"] + PackageManager.aptExactNames
-            switch installRecommends {
+            switch options.installRecommends {
             case false?: argv.append("--no-install-recommends")
             case true?: argv += ["-o", "APT::Install-Recommends=yes"]
             case nil: break
             }
+            if autoremove { argv.append("--auto-remove") }
+            if let release = options.defaultRelease { argv += ["-t", release] }
             return Command(argv + names, environment: PackageManager.aptEnvironment)
         case .dnf:
-            return Command(["dnf", "install", "-y"] + names)
+            return Command(["dnf", "install", "-y"] + options.dnfRepos + names)
         }
     }
 
     /// Upgrades installed `names` (dnf's `install` leaves an installed package as it is).
-    func upgradeCommand(_ names: [String]) -> Command {
+    func upgradeCommand(_ names: [String], _ options: Options = Options()) -> Command {
         switch self {
-        case .apt: return installCommand(names)
-        case .dnf: return Command(["dnf", "upgrade", "-y"] + names)
+        case .apt: return installCommand(names, options)
+        case .dnf: return Command(["dnf", "upgrade", "-y"] + options.dnfRepos + names)
         }
     }
 
     /// Removes `names` in one transaction; `purge` (apt only) also removes configuration files.
-    func removeCommand(_ names: [String], purge: Bool = false) -> Command {
+    func removeCommand(_ names: [String], purge: Bool = false, autoremove: Bool = false, _ options: Options = Options()) -> Command {
         switch self {
         case .apt:
-            return Command(["apt-get", purge ? "purge" : "remove", "-y", "-q"] + PackageManager.aptExactNames + names,
+            return Command(["apt-get", purge ? "purge" : "remove", "-y", "-q"] + PackageManager.aptExactNames
+                            + (autoremove ? ["--auto-remove"] : []) + names,
                            environment: PackageManager.aptEnvironment)
         case .dnf:
-            return Command(["dnf", "remove", "-y"] + names)
+            return Command(["dnf", "remove", "-y"] + options.dnfRepos + names)
         }
     }
 }

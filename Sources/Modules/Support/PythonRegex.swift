@@ -8,13 +8,14 @@ struct PythonRegex: @unchecked Sendable {
     let expression: NSRegularExpression
     let pattern: String
 
-    init(_ pattern: String, argument: String) throws {
+    /// `multiline`: Python's re.MULTILINE (`^` and `$` at every line).
+    init(_ pattern: String, argument: String, multiline: Bool = false) throws {
         self.pattern = pattern
         do {
             // ICU refuses the empty pattern that Python accepts (it matches everywhere).
             // Only "\n" ends a line for `$` and `.`, as in Python.
             expression = try NSRegularExpression(pattern: pattern.isEmpty ? "(?:)" : PythonRegexSyntax.translate(pattern),
-                                                 options: [.useUnixLineSeparators])
+                                                 options: multiline ? [.useUnixLineSeparators, .anchorsMatchLines] : [.useUnixLineSeparators])
         } catch {
             throw ModuleError("'\(pattern)' is not a valid regular expression", argument: argument)
         }

@@ -31,9 +31,9 @@ struct PlaybookCommand {
 
         let playbookDirectory = (playbookPath as NSString).deletingLastPathComponent
         let loader = PlaybookLoader(resolveModule: registry.resolve, moduleNames: registry.names, rolesPath: config.rolesPath ?? [])
-        let playbook = try loader.loadPlaybook(playbookPath)
-        let inventory = try Inventory(sources: inventoryPaths(playbookDirectory: playbookDirectory, config: config),
-                                      playbookDirectory: playbookDirectory)
+        let (playbook, loadProblems) = try loader.loadPlaybookCollecting(playbookPath)
+        let inventorySources = inventoryPaths(playbookDirectory: playbookDirectory, config: config)
+        let inventory = try Inventory(sources: inventorySources, playbookDirectory: playbookDirectory)
         let reporter: RunReporter = options.flag("--json") ? JSONReporter() : TextReporter(verbosity: run.verbosity, showDiff: run.diff)
         for warning in inventory.warnings { reporter.warning(warning.description) }
         for warning in config.warnings { reporter.warning(warning) }
@@ -42,8 +42,10 @@ struct PlaybookCommand {
         }
         let runner = PlaybookRunner(playbook: playbook, inventory: inventory, registry: registry, loader: loader,
                                     options: run, reporter: reporter, config: config)
+        runner.inventoryReloader = { try Inventory(sources: inventorySources, playbookDirectory: playbookDirectory) }
+        // Every problem of the playbook at once, the loader's and the checks' together.
+        try runner.validate(adding: loadProblems)
         if name == "validate" {
-            try runner.validate()
             print("\(path): \(playbook.plays.count) play(s), \(playbook.plays.reduce(0) { $0 + $1.tasks.count }) task(s): valid")
             return 0
         }

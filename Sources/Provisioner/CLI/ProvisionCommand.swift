@@ -84,6 +84,10 @@ public enum ProvisionCommand {
         } catch let error as PreflightError {
             printError("provision: \(error)")
             return 1
+        } catch let error as Diagnostics {
+            for message in error.messages { printError("provision: \(message)") }
+            printError("provision: \(error.messages.count) problems found; nothing was changed")
+            return 1
         } catch {
             printError("provision: unexpected error: \(error)")
             return 250

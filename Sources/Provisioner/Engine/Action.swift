@@ -24,7 +24,7 @@ public enum Action: Hashable, Sendable {
         case .setAttributes(let path, let a): return "set \(a) on \(path)"
         case .touch(let path): return "touch \(path)"
         case .symlink(let path, let target): return "link \(path) -> \(target)"
-        case .run(let command): return command.argv.joined(separator: " ")
+        case .run(let command): return command.label ?? command.argv.joined(separator: " ")
         }
     }
 }
@@ -53,12 +53,16 @@ public struct Command: Hashable, Sendable {
     public var environment: [String: String]
     public var stdin: [UInt8]?
     public var directory: String?
+    /// What `-v` shows instead of the argv, for commands wrapped in a constant helper script.
+    public var label: String?
 
-    public init(_ argv: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil, directory: String? = nil) {
+    public init(_ argv: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil, directory: String? = nil,
+                label: String? = nil) {
         self.argv = argv
         self.environment = environment
         self.stdin = stdin
         self.directory = directory
+        self.label = label
     }
 }
 

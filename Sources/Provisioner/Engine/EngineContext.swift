@@ -7,6 +7,8 @@ final class EngineContext: @unchecked Sendable {
     let loader: PlaybookLoader
     let reporter: RunReporter
     let config: AnsibleConfig
+    /// The runner: other hosts' variables and connections (delegate_to), refresh_inventory.
+    weak var hosts: HostDirectory?
 
     init(options: RunOptions, registry: ModuleRegistry, loader: PlaybookLoader, reporter: RunReporter, config: AnsibleConfig) {
         self.options = options
@@ -38,6 +40,9 @@ final class EngineContext: @unchecked Sendable {
             dict = try KeyValueArguments.parse(s, freeForm: type.freeFormArgument, names: type.arguments.map(\.name))
         default:
             throw ModuleError("the arguments of '\(task.moduleAsWritten)' must be a mapping")
+        }
+        if !task.common.moduleDefaults.isEmpty, let defaults = try templar.render(.dict(ModuleDefaults.defaults(for: task, resolve: registry.resolve))).dict {
+            for (key, value) in defaults where dict[key] == nil { dict[key] = value }
         }
         // `default(omit)` leaves the argument out, as in Ansible.
         for (key, value) in dict where value == .string(Templar.omit) { dict[key] = nil }

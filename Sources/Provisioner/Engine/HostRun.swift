@@ -16,13 +16,36 @@ final class HostRun {
     var facts = ValueDict()
     var base: ValueDict
     var notified: [String] = []
+    /// Variable names set above role defaults (inventory, facts, play vars, ...): a role's own
+    /// defaults do not override them.
+    var aboveDefaults = Set<String>()
+    /// Role runs done on this host in this play (Ansible runs a role once per parameters).
+    var completedRoles = Set<String>()
+    /// Handlers added by `include_role` while the play runs.
+    var includedHandlers: [Task] = []
+    var includedHandlerFiles = Set<String>()
+    /// Unit reloads and restarts that tasks queued, carried out together (ServiceRestarts).
+    var restarts = ServiceRestarts()
     /// One transport and one observation cache per user the tasks act as.
     private var transports: [String: Transport] = [:]
     private var caches: [String: ObservationCache] = [:]
     var failed = false
     var unreachable = false
+    /// end_host (or end_play/end_batch): the play is over for this host, which did not fail.
+    var ended = false
+    /// The hosts of this batch, for run_once, play-wide meta actions and any_errors_fatal.
+    var coordinator: BatchCoordinator
+    /// Every task is a meeting of the batch's hosts (any_errors_fatal, max_fail_percentage).
+    var lockstep = false
+    /// How often each task was reached, so that hosts meet at the same occurrence of it.
+    var arrivals: [SourceLocation: Int] = [:]
+    /// `meta: end_role`: the rest of this role's tasks are skipped.
+    var endedRole: RoleContext?
+    /// Blocks with a rescue around the running task: only there does a failure set `ansible_failed_*`.
+    var rescueDepth = 0
 
-    init(host: String, play: Play, connection: HostConnection, engine: EngineContext, inventoryVars: ValueDict, hostVars: ValueDict) {
+    init(host: String, play: Play, connection: HostConnection, engine: EngineContext, inventoryVars: ValueDict, hostVars: ValueDict,
+         coordinator: BatchCoordinator? = nil) {
         self.host = host
         self.play = play
         self.connection = connection
@@ -30,15 +53,21 @@ final class HostRun {
         self.engine = engine
         self.reporter = engine.reporter
         self.hostVars = hostVars
+        self.coordinator = coordinator ?? BatchCoordinator(hosts: [host])
         var magic = ValueDict()
         magic["playbook_dir"] = .string(play.directory)
         magic["ansible_check_mode"] = .bool(engine.options.checkMode)
         magic["ansible_diff_mode"] = .bool(engine.options.diff)
         magic["ansible_play_name"] = .string(play.name)
+        magic["ansible_play_batch"] = .list(self.coordinator.hosts.map(Value.string))
         base = play.roleDefaults.merging(inventoryVars).merging(magic)
+        aboveDefaults = Set(inventoryVars.keys).union(magic.keys)
     }
 
-    var stopped: Bool { failed || unreachable }
+    var stopped: Bool { failed || unreachable || ended || failedByOthers || coordinator.batchEnded }
+
+    /// Another host's failure stopped this one (any_errors_fatal, a failed run_once): failed, but uncounted.
+    var failedByOthers: Bool { coordinator.isFailedByOthers(host) }
 
     var roundTrips: Int { transports.values.reduce(0) { $0 + $1.roundTrips } }
 
@@ -46,11 +75,13 @@ final class HostRun {
 
     /// The become in force for a task (or the play, when `common` is nil), Ansible's way:
     /// `ansible_become*` variables over the task's or play's keywords over ansible.cfg.
-    func become(_ common: TaskCommon?) throws -> Become? {
+    func become(_ common: TaskCommon?, variables: ValueDict? = nil) throws -> Become? {
         let wanted = common?.become ?? play.become
-        let keyword = wanted == true ? Become(user: common?.becomeUser ?? play.becomeUser ?? "root") : nil
-        if wanted == false && inventoryVars["ansible_become"] == nil { return nil }
-        return try Become.resolve(keyword: keyword, variables: inventoryVars, config: engine.config, host: host)
+        let method = (common ?? play.common).becomeMethod.map { $0.replacingOccurrences(of: "ansible.builtin.", with: "") } ?? "sudo"
+        let keyword = wanted == true ? Become(user: common?.becomeUser ?? play.becomeUser ?? "root", method: method) : nil
+        let variables = variables ?? inventoryVars
+        if wanted == false && variables["ansible_become"] == nil { return nil }
+        return try Become.resolve(keyword: keyword, variables: variables, config: engine.config, host: host)
     }
 
     static func key(_ become: Become?) -> String { become?.user ?? "" }
@@ -78,6 +109,13 @@ final class HostRun {
         for key in caches.keys { caches[key]?.invalidate() }
     }
 
+    /// `meta: reset_connection`: the next task opens new sessions (and observes afresh).
+    func resetConnection() {
+        connection.close()
+        transports = [:]
+        caches = [:]
+    }
+
     // MARK: Preparing
 
     /// Facts (when the play wants them) and vars_files, before any task.
@@ -89,18 +127,25 @@ final class HostRun {
             }
             facts = Facts.parse(output.stdout)
         }
-        var scope = base.merging(Facts.variables(facts)).merging(play.vars)
-        for file in play.varsFiles {
-            let path = try makeTemplar(scope.merging(engine.options.extraVars)).renderString(file)
-            let resolved = path.hasPrefix("/") ? path : play.directory + "/" + path
-            scope = scope.merging(try engine.loadVarsFile(resolved, at: play.location))
-        }
+        let factVariables = Facts.variables(facts)
+        aboveDefaults.formUnion(factVariables.keys)
+        aboveDefaults.formUnion(play.vars.keys)
+        aboveDefaults.formUnion(play.roleVars.keys)
+        let scope = try readVarsFiles(base.merging(factVariables).merging(play.vars))
         base = scope.merging(play.roleVars)
+    }
+
+    /// Ansible's "Gathering Facts" task: reported and counted once the host's run starts.
+    func reportFacts() {
+        guard play.gatherFacts else { return }
+        reporter.taskStarted("Gathering Facts", handler: false, host: host)
+        reporter.report(TaskReport(host: host, task: "Gathering Facts", location: play.location, status: .ok))
+        stats.ok += 1
     }
 
     /// The variables a task sees, lowest precedence first.
     func scope(_ common: TaskCommon, extra: ValueDict = ValueDict()) -> ValueDict {
-        var vars = base.merging(common.vars).merging(hostVars).merging(extra)
+        var vars = layered(base, for: common.role).merging(common.vars).merging(hostVars).merging(extra)
         if let role = common.role {
             vars["role_name"] = .string(role.name)
             vars["role_path"] = .string(role.path)
@@ -115,8 +160,14 @@ final class HostRun {
             if stopped { return }
             switch item {
             case .task(let task):
-                if task.module == EngineAction.meta.rawValue, metaAction(task) == "flush_handlers" {
-                    runHandlers()
+                if let role = endedRole, task.common.role == role { continue }
+                endedRole = nil
+                if lockstep && !task.implicit {
+                    _ = meet(at: task)
+                    if stopped { return }
+                }
+                if task.module == EngineAction.meta.rawValue {
+                    runMeta(task)
                 } else {
                     runTask(task)
                 }
@@ -129,6 +180,7 @@ final class HostRun {
     }
 
     func runBlock(_ block: Block) {
+        if let key = block.role?.key, !completedRoles.insert(key).inserted { return }
         let templar = makeTemplar(scope(block.common), block.common)
         do {
             if try !conditionsHold(block.common.when, templar) { return }
@@ -136,8 +188,10 @@ final class HostRun {
             fail(name: block.name ?? "block", location: block.common.location, message: "\(error)")
             return
         }
+        if !block.rescue.isEmpty { rescueDepth += 1 }
         run(block.tasks)
-        if failed && !block.rescue.isEmpty {
+        if !block.rescue.isEmpty { rescueDepth -= 1 }
+        if failed && !unreachable && !block.rescue.isEmpty {
             failed = false
             stats.rescued += 1
             stats.failed -= 1
@@ -145,46 +199,66 @@ final class HostRun {
         }
         let failedBefore = failed
         failed = false
-        run(block.always)
+        if !unreachable { run(block.always) }
         failed = failed || failedBefore
     }
 
-    func runInclude(_ include: Include) {
-        let scope = scope(include.common)
-        do {
-            let templar = makeTemplar(scope, include.common)
-            if try !conditionsHold(include.common.when, templar) { return }
-            let items = try include.loop.map { try loopItems($0, templar) } ?? [.null]
-            for item in items {
-                var common = include.common
-                if include.loop != nil { common.vars[include.loopControl.loopVar] = item }
-                let file = try makeTemplar(scope.merging(common.vars)).renderString(include.file)
-                run(try engine.loader.loadTaskFile(file, common: common))
-                if stopped { return }
-            }
-        } catch {
-            fail(name: "include_tasks", location: include.common.location, message: "\(error)")
+    /// Runs the notified handlers; `force` (force_handlers) runs them on a failed host too.
+    func runHandlers(force: Bool = false) {
+        if force && failed && !unreachable && !failedByOthers {
+            // A forced flush runs as if the host had not failed; it stays failed.
+            failed = false
+            defer { failed = true }
+            return runHandlers()
         }
-    }
-
-    func runHandlers() {
+        settleUnits()
         guard !stopped, !notified.isEmpty else { return }
         let wanted = Set(notified)
         notified = []
-        for handler in play.handlers where wanted.contains(handler.name ?? "") || !wanted.isDisjoint(with: handler.listen) {
+        let handlers = play.handlers + includedHandlers
+        // As Ansible: of handlers sharing a name, the last one loaded shadows the others.
+        var lastNamed: [String: Int] = [:]
+        for (index, handler) in handlers.enumerated() { if let name = handler.name { lastNamed[name] = index } }
+        for (index, handler) in handlers.enumerated()
+        where (wanted.contains(handler.name ?? "") && lastNamed[handler.name ?? ""] == index) || !wanted.isDisjoint(with: handler.listen) {
             runTask(handler, handler: true)
             if stopped { return }
         }
-    }
-
-    func metaAction(_ task: Task) -> String {
-        task.arguments.string ?? task.arguments["_raw_params"]?.string ?? ""
     }
 
     // MARK: One task
 
     func runTask(_ task: Task, handler: Bool = false) {
         guard engine.tagsSelect(task.common.tags) else { return }
+        // Engine actions (debug, assert, ...) never touch the host; other modules may need running services.
+        if let type = engine.registry.types[task.module], !type.defersUnitRestarts {
+            settleUnits()
+            if stopped { return }
+        }
+        let templar = makeTemplar(scope(task.common), task.common)
+        do {
+            if try runsOnce(task, templar) {
+                return runOnce(task, handler: handler)
+            }
+            if let limit = try throttle(task, templar) {
+                return coordinator.throttled(task.common.location.description, limit: limit) { execute(task, handler: handler) }
+            }
+        } catch {
+            return fail(name: task.displayName, location: task.common.location, message: describe(error, task: task))
+        }
+        execute(task, handler: handler)
+    }
+
+    /// What a task left behind: its register value, whether it failed unforgiven, the facts it set.
+    struct TaskResult {
+        var register: Value
+        var failed: Bool
+        var facts: ValueDict
+    }
+
+    /// Runs a task on this host (every loop item), reports and counts it, and records its result.
+    @discardableResult
+    func execute(_ task: Task, handler: Bool = false) -> TaskResult {
         let title = (task.common.role.map { "\($0.name) : " } ?? "") + task.displayName
         reporter.progress("\(host): \(title)")
         reporter.taskStarted(title, handler: handler, host: host)
@@ -192,12 +266,14 @@ final class HostRun {
         let vars = scope(task.common)
         let templar = makeTemplar(vars, task.common)
         var outcomes: [ItemOutcome] = []
-        let register: Value
+        var register: Value
         do {
-            if let loop = task.loop {
+            if task.loop != nil {
                 // `when` is checked per item, with the item bound.
-                for (index, item) in try loopItems(loop, templar).enumerated() {
-                    let itemTemplar = makeTemplar(vars.merging(loopVariables(task, item, index)), task.common)
+                let items = try loopItems(of: task, templar)
+                for (index, item) in items.enumerated() {
+                    if index > 0 { try pauseBetweenItems(task.loopControl, templar) }
+                    let itemTemplar = makeTemplar(vars.merging(try loopVariables(task.loopControl, item, index, of: items, templar)), task.common)
                     let label = try task.loopControl.label.map { try itemTemplar.render($0).pythonText } ?? item.pythonText
                     var outcome = runItem(task, itemTemplar, key: "\(task.common.location)#\(index)")
                     outcome.result[task.loopControl.loopVar] = item
@@ -207,6 +283,13 @@ final class HostRun {
                     if outcome.status == .unreachable { break }
                 }
                 register = loopRegister(outcomes)
+                if items.isEmpty {
+                    let outcome = ItemOutcome(status: .skipped, message: "No items in the list",
+                                              result: ["changed": false, "skipped": true, "skipped_reason": "No items in the list", "results": .list([])])
+                    report(task, title: title, outcome, seconds: 0)
+                    outcomes.append(outcome)
+                    register = .dict(outcome.result)
+                }
             } else {
                 let outcome = runItem(task, templar, key: task.common.location.description)
                 report(task, title: title, outcome, seconds: Date().timeIntervalSince(start))
@@ -214,16 +297,42 @@ final class HostRun {
                 register = .dict(outcome.result)
             }
         } catch {
-            let outcome = ItemOutcome(status: .failed, message: describe(error, task: task))
+            let message = describe(error, task: task)
+            let outcome = ItemOutcome(status: .failed, message: message, result: ["failed": true, "changed": false, "msg": .string(message)])
             report(task, title: title, outcome, seconds: 0)
             outcomes.append(outcome)
             register = .dict(outcome.result)
         }
         if let name = task.register { hostVars[name] = register }
-        count(outcomes, ignoreErrors: ignoresErrors(task, templar))
+        let ignoreErrors = ignoresErrors(task, templar)
+        count(outcomes, ignoreErrors: ignoreErrors, ignoreUnreachable: (try? isTrue(task.common.ignoreUnreachable, templar)) ?? false)
         if outcomes.contains(where: { $0.status == .changed }) {
             notified += task.notify
         }
+        let failedHere = !ignoreErrors && outcomes.contains { $0.status == .failed }
+        if failedHere {
+            if rescueDepth > 0 {
+                hostVars["ansible_failed_task"] = failedTaskValue(task)
+                hostVars["ansible_failed_result"] = register
+            }
+            coordinator.noteFailure(host, fatal: task.common.anyErrorsFatal ?? false)
+        }
+        var facts = ValueDict()
+        for outcome in outcomes { facts = facts.merging(outcome.result["ansible_facts"]?.dict ?? ValueDict()) }
+        return TaskResult(register: register, failed: failedHere, facts: facts)
+    }
+
+    /// `ansible_failed_task` in a rescue: the failed task as Ansible describes it.
+    func failedTaskValue(_ task: Task) -> Value {
+        var value = ValueDict()
+        value["name"] = .string(task.name ?? "")
+        value["action"] = .string(task.moduleAsWritten)
+        value["args"] = task.arguments.dict.map(Value.dict) ?? (task.arguments == .null ? .dict(ValueDict()) : ["_raw_params": task.arguments])
+        value["register"] = task.register.map(Value.string) ?? .null
+        value["when"] = .list(task.common.when)
+        value["tags"] = .list(task.common.tags.map(Value.string))
+        value["delegate_to"] = task.common.delegateTo ?? .null
+        return .dict(value)
     }
 
     struct ItemOutcome {
@@ -236,6 +345,10 @@ final class HostRun {
         var label: String?
         var hidden = false
         var output: String?
+        /// The host the module ran on instead (delegate_to).
+        var delegatedTo: String?
+        /// The task's own `diff:` keyword, over --diff.
+        var showDiff: Bool?
     }
 
     func runItem(_ task: Task, _ templar: Templar, key: String) -> ItemOutcome {
@@ -244,14 +357,27 @@ final class HostRun {
                 return ItemOutcome(status: .skipped, message: "conditional result was False: \(condition)",
                                    result: ["changed": false, "skipped": true, "false_condition": .string(condition)])
             }
-            var outcome: ItemOutcome
-            if let action = EngineAction(rawValue: task.module) {
-                outcome = try runEngineAction(action, task, templar)
-            } else {
-                outcome = try runModule(task, templar, key: key)
+            let hidden = try isTrue(task.common.noLog, templar)
+            var outcome = try retrying(task, templar) { attempt in
+                do {
+                    var outcome: ItemOutcome
+                    if let action = EngineAction(rawValue: task.module) {
+                        outcome = try runEngineAction(action, task, templar)
+                    } else {
+                        outcome = try runModule(task, templar, key: attempt == 1 ? key : "\(key)@\(attempt)")
+                    }
+                    try applyOverrides(task, templar, &outcome)
+                    return outcome
+                } catch let error as TransportError where error.unreachable {
+                    throw error
+                } catch {
+                    let message = describe(error, task: task)
+                    return ItemOutcome(status: .failed, message: message, result: ["failed": true, "changed": false, "msg": .string(message)])
+                }
             }
-            try applyOverrides(task, templar, &outcome)
-            outcome.hidden = try isTrue(task.common.noLog, templar)
+            outcome.hidden = hidden
+            outcome.delegatedTo = try delegate(of: task, templar)
+            outcome.showDiff = try task.common.diff.map { try isTrue($0, templar) }
             return outcome
         } catch let error as TransportError where error.unreachable {
             unreachable = true
@@ -275,15 +401,21 @@ final class HostRun {
         }
         let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
         let runAs = try become(task.common)
-        let observed = try observe(module.observations(context), for: key, as: runAs)
+        let target = try self.target(of: task, templar)
+        let observed = try target.map { try $0.transport.observe(module.observations(context)) }
+            ?? observe(module.observations(context), for: key, as: runAs)
         let plan = try module.plan(observed, context)
+        if target != nil, !plan.units.isEmpty {
+            throw ModuleError("delegate_to a module that restarts services ('\(task.moduleAsWritten)') is not implemented yet")
+        }
+        let environment = try TaskEnvironment.resolve(task.common.environment, templar)
         var result = plan.result
         if let failure = plan.failure {
             result["failed"] = true
             result["msg"] = .string(failure)
             return ItemOutcome(status: .failed, message: failure, result: result)
         }
-        if let reason = plan.skipReason, plan.changes.isEmpty {
+        if let reason = plan.skipReason, plan.changes.isEmpty, plan.steps.isEmpty {
             result["changed"] = false
             result["skipped"] = true
             result["msg"] = .string(reason)
@@ -293,10 +425,12 @@ final class HostRun {
         outcome.changes = plan.changes.map(\.summary)
         outcome.diffs = plan.changes.compactMap(\.diff)
         outcome.result["changed"] = .bool(plan.isChanged)
-        guard plan.isChanged, !checkMode else { return outcome }
+        try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome, via: target?.transport, environment: environment)
+        absorbFacts(outcome.result["ansible_facts"])
+        guard plan.isChanged, !checkMode, outcome.status != .failed else { return outcome }
         invalidateObservations()
-        let transport = try transport(runAs)
-        for action in plan.changes.flatMap(\.actions) {
+        let transport = try target?.transport ?? transport(runAs)
+        for action in plan.adding(environment: environment).changes.flatMap(\.actions) {
             outcome.commands.append(action.summary)
             let applied = try transport.perform(action)
             if let output = applied.output {
@@ -318,6 +452,7 @@ final class HostRun {
                 }
             }
         }
+        restarts.queue(plan.units, runAs: runAs, origin: task.common.location.description)
         return outcome
     }
 
@@ -350,12 +485,21 @@ final class HostRun {
     // MARK: Engine actions
 
     func runEngineAction(_ action: EngineAction, _ task: Task, _ templar: Templar) throws -> ItemOutcome {
-        let args = task.arguments.dict ?? ValueDict()
+        let args = try EngineActionArguments.parse(task.arguments, action)
         switch action {
         case .debug:
+            if let verbosity = args["verbosity"], let level = Int(try templar.render(verbosity).pythonText), level > engine.options.verbosity {
+                return ItemOutcome(status: .skipped, message: "verbosity threshold not met",
+                                   result: ["changed": false, "skipped": true, "skipped_reason": "Verbosity threshold not met."])
+            }
             let message: String
             if let variable = args["var"]?.string {
-                message = "\(variable): \(try templar.evaluate(variable).pythonText)"
+                do {
+                    message = "\(variable): \(try templar.evaluate(variable).pythonText)"
+                } catch let error as TemplateError where error.undefinedVariable != nil || error.message.contains("has no attribute") {
+                    // As Ansible 2.19: an undefined `var` prints a marker, the task does not fail.
+                    message = "\(variable): << error 1 - \(error.message) >>"
+                }
             } else {
                 message = try templar.render(args["msg"] ?? "Hello world!").pythonText
             }
@@ -364,9 +508,11 @@ final class HostRun {
             return outcome
         case .setFact:
             var result = ValueDict()
-            for (key, value) in try (templar.render(task.arguments).dict ?? ValueDict()) where key != "cacheable" {
-                hostVars[key] = value
-                result[key] = value
+            for (key, value) in args where key != "cacheable" {
+                let rendered = try templar.render(value)
+                let name = try templar.renderString(key)
+                hostVars[name] = rendered
+                result[name] = rendered
             }
             return ItemOutcome(status: .ok, result: ["ansible_facts": .dict(result), "changed": false])
         case .assert:
@@ -384,7 +530,7 @@ final class HostRun {
         case .meta:
             return ItemOutcome(status: .ok, result: ["changed": false])
         case .includeVars:
-            let file = try templar.renderString(task.arguments.string ?? args["file"]?.string ?? "")
+            let file = try templar.renderString(args["file"]?.string ?? "")
             let path = file.hasPrefix("/") ? file : task.common.directory + "/" + file
             var loaded = try engine.loadVarsFile(path, at: task.common.location)
             if let name = args["name"]?.string { loaded = [name: .dict(loaded)] }
@@ -402,23 +548,6 @@ final class HostRun {
         if let directory = common?.directory { paths.append(directory) }
         paths.append(play.directory)
         return Templar(variables: variables, searchPaths: paths)
-    }
-
-    /// What one loop item adds to a task's variables (`item` or loop_var, index_var).
-    func loopVariables(_ task: Task, _ item: Value, _ index: Int) -> ValueDict {
-        var vars = ValueDict()
-        vars[task.loopControl.loopVar] = item
-        vars["ansible_loop_var"] = .string(task.loopControl.loopVar)
-        if let indexVar = task.loopControl.indexVar { vars[indexVar] = .int(index) }
-        return vars
-    }
-
-    func loopItems(_ loop: Value, _ templar: Templar) throws -> [Value] {
-        let rendered = try loop.string.map { try templar.render($0) } ?? templar.render(loop)
-        guard let items = rendered.list else {
-            throw ModuleError("loop must be a list, but it gives \(rendered.typeName) \(rendered.pythonText)")
-        }
-        return items
     }
 
     func loopRegister(_ outcomes: [ItemOutcome]) -> Value {
@@ -456,14 +585,20 @@ final class HostRun {
         (try? isTrue(task.common.ignoreErrors, templar)) ?? false
     }
 
-    func count(_ outcomes: [ItemOutcome], ignoreErrors: Bool) {
+    func count(_ outcomes: [ItemOutcome], ignoreErrors: Bool, ignoreUnreachable: Bool = false) {
         let statuses = outcomes.map(\.status)
-        if statuses.contains(.unreachable) {
+        if statuses.contains(.unreachable) && ignoreUnreachable {
+            unreachable = false
+            stats.ignored += 1
+            stats.ok += 1
+        } else if statuses.contains(.unreachable) {
             stats.unreachable += 1
         } else if statuses.contains(.failed) {
             if ignoreErrors {
+                // As Ansible: a forgiven failure that changed something counts as changed.
                 stats.ignored += 1
                 stats.ok += 1
+                if outcomes.contains(where: { $0.status == .changed || $0.result["changed"] == .bool(true) }) { stats.changed += 1 }
             } else {
                 stats.failed += 1
                 failed = true
@@ -487,6 +622,8 @@ final class HostRun {
         r.diffs = outcome.diffs
         r.commands = outcome.commands
         r.hidden = outcome.hidden
+        r.delegatedTo = outcome.delegatedTo
+        r.showDiff = outcome.showDiff
         r.seconds = seconds
         r.ignored = outcome.status == .failed && ignoresErrors(task, makeTemplar(scope(task.common), task.common))
         reporter.report(r)

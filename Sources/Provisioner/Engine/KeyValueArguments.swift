@@ -40,16 +40,36 @@ enum KeyValueArguments {
         var quoted: Bool
     }
 
-    /// Space-separated words; quotes group (and are kept in `raw` for free-form commands).
+    /// Whether `text` can be checked before it is rendered: every word holding a template is
+    /// `name=value` with a plain name (or, for a free-form module, part of the command).
+    static func isStatic(_ text: String, freeForm: String?) -> Bool {
+        words(text).allSatisfy { word in
+            guard Templar.containsTemplate(word.text) else { return true }
+            guard let eq = word.text.firstIndex(of: "="), !word.quoted else { return freeForm != nil }
+            return !Templar.containsTemplate(String(word.text[..<eq]))
+        }
+    }
+
+    /// Space-separated words, as Ansible's `split_args`: quotes group (and are kept in `raw` for
+    /// free-form commands), and so do `{{ }}`, `{% %}` and `{# #}` (`msg={{ x | default('a b') }}` is one word).
     static func words(_ text: String) -> [Word] {
         var result: [Word] = []
         var raw = ""
         var quote: Character?
         var startedQuoted = false
+        var depth = 0
+        var previous: Character?
         for ch in text {
+            defer { previous = ch }
+            if quote == nil, let p = previous {
+                if p == "{" && (ch == "{" || ch == "%" || ch == "#") { depth += 1 }
+                if (p == "}" || p == "%" || p == "#") && ch == "}" && depth > 0 { depth -= 1 }
+            }
             if let q = quote {
                 raw.append(ch)
                 if ch == q { quote = nil }
+            } else if depth > 0 {
+                raw.append(ch)
             } else if ch == " " || ch == "\t" || ch == "\n" {
                 if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
                 raw = ""

@@ -15,6 +15,13 @@ public protocol Module: Sendable {
     static var freeFormArgument: String? { get }
     /// False for modules whose effect cannot be predicted (`command`): check mode skips them.
     static var supportsCheckMode: Bool { get }
+    /// True for modules whose result holds `ansible_facts` (`getent`): the names they define are
+    /// known only at run time.
+    static var returnsFacts: Bool { get }
+    /// True for modules that never depend on running services (they write files or prepare images):
+    /// queued unit restarts may wait past their tasks, so a play makes one daemon-reload. Before any
+    /// other task the engine carries the queued restarts out.
+    static var defersUnitRestarts: Bool { get }
 
     /// Builds the module from arguments already checked against `arguments`;
     /// throws `ModuleError` for combinations the declaration cannot express.
@@ -34,6 +41,8 @@ extension Module {
     public static var aliases: [String] { [] }
     public static var freeFormArgument: String? { nil }
     public static var supportsCheckMode: Bool { true }
+    public static var returnsFacts: Bool { false }
+    public static var defersUnitRestarts: Bool { false }
     public var controllerFiles: [(path: String, kind: ControllerFileKind)] { [] }
 }
 

@@ -85,13 +85,16 @@ public struct Observations: Sendable {
         return targets[path]
     }
 
+    /// Newer answers win: a path now missing drops its old state, a path now present leaves `missing`.
     public mutating func merge(_ other: Observations) {
         files.merge(other.files) { $1 }
         missing.formUnion(other.missing)
         commands.merge(other.commands) { $1 }
         for path in other.files.keys { missing.remove(path) }
+        for path in other.missing { files[path] = nil }
         targets.merge(other.targets) { $1 }
         unresolved.formUnion(other.unresolved)
         for path in other.targets.keys { unresolved.remove(path) }
+        for path in other.unresolved { targets[path] = nil }
     }
 }

@@ -2,9 +2,12 @@ import Foundation
 
 /// Runs a playbook against its hosts and returns Ansible's exit code:
 /// 0 all ok, 2 a host failed, 4 a host unreachable.
-public final class PlaybookRunner {
+public final class PlaybookRunner: HostDirectory {
     let playbook: Playbook
-    let inventory: Inventory
+    private(set) var inventory: Inventory
+    /// Reads the inventory again, for `meta: refresh_inventory` (nil: the inventory stays as it was given).
+    public var inventoryReloader: (() throws -> Inventory)?
+    private var inventoryStale = false
     let engine: EngineContext
     /// One connection per host for the whole run, whatever the number of plays.
     private var connections: [String: HostConnection] = [:]
@@ -15,24 +18,41 @@ public final class PlaybookRunner {
         self.playbook = playbook
         self.inventory = inventory
         self.engine = EngineContext(options: options, registry: registry, loader: loader, reporter: reporter, config: config)
+        engine.hosts = self
     }
 
     /// The variables that say how to reach a host (`ansible_*`): the inventory's,
     /// overridden by the play's vars and then by `-e`, as in Ansible; templates rendered.
-    func connectionVariables(_ host: String, _ inventoryVars: ValueDict, _ play: Play) throws -> ValueDict {
+    /// The play's (or a task's) `connection`, `remote_user` and `port` fill in what those leave unset.
+    func connectionVariables(_ host: String, _ inventoryVars: ValueDict, _ play: Play,
+                             keywords: ConnectionKeywords? = nil) throws -> ValueDict {
         let scope = inventoryVars.merging(play.vars).merging(engine.options.extraVars)
         var vars = inventoryVars
         for (key, value) in play.vars.merging(engine.options.extraVars) where key.hasPrefix("ansible_") {
             vars[key] = try Templar(variables: scope).render(value)
         }
-        return vars
+        let keywords = keywords ?? ConnectionKeywords(connection: play.connection, remoteUser: play.remoteUser, port: play.port)
+        return keywords.defaults(under: vars)
+    }
+
+    func connectionVariables(of host: String, in play: Play, keywords: ConnectionKeywords) throws -> ValueDict {
+        try connectionVariables(host, inventory.variables(for: host), play, keywords: keywords)
+    }
+
+    /// A delegated task's own connection: one per delegating host, so that no two hosts' threads share it.
+    func connection(to host: String, for owner: String, variables: ValueDict) throws -> HostConnection {
+        try connection(to: host, variables, owner: owner)
+    }
+
+    func refreshInventory() throws {
+        connectionsLock.withLock { inventoryStale = true }
     }
 
     /// `ansible_connection: local` (or the implicit localhost) is this machine; anything else is ssh.
     /// One connection per host and connection settings, kept for the whole run.
-    func connection(to host: String, _ vars: ValueDict) throws -> HostConnection {
+    func connection(to host: String, _ vars: ValueDict, owner: String? = nil) throws -> HostConnection {
         let settings = vars.filter { $0.key.hasPrefix("ansible_") }
-        let key = host + "\u{0}" + Value.dict(ValueDict(settings.map { ($0.key, $0.value) })).json
+        let key = (owner.map { $0 + "\u{0}" } ?? "") + host + "\u{0}" + Value.dict(ValueDict(settings.map { ($0.key, $0.value) })).json
         return try connectionsLock.withLock {
             if let open = connections[key] { return open }
             let kind = vars["ansible_connection"]?.string
@@ -57,19 +77,36 @@ public final class PlaybookRunner {
         for connection in open { connection.close() }
     }
 
-    /// Checks the whole playbook before touching any host; throws `PreflightError`/`ParseError`.
-    public func validate() throws {
-        try engine.validate(playbook)
+    /// Checks the whole playbook before touching any host; throws `ParseError`/`PreflightError`, or
+    /// `Diagnostics` with every problem when there are several (`earlier`: the loader's).
+    public func validate(adding earlier: [Error] = []) throws {
+        var problems = earlier
+        problems += engine.validate(playbook)
+        for play in playbook.plays {
+            for prompt in play.prompts where engine.options.extraVars[prompt.name] == nil {
+                problems.append(ParseError("vars_prompt '\(prompt.name)': provision never prompts; give the value with -e \(prompt.name)=VALUE", at: prompt.location))
+            }
+        }
+        try Diagnostics.throwIfAny(problems)
+    }
+
+    /// What the run knows about every host so far.
+    struct RunState {
+        var stats: [String: HostStats] = [:]
+        var roundTrips: [String: Int] = [:]
+        var hostVars: [String: ValueDict] = [:]
+        /// Hosts that failed or became unreachable: later plays leave them out, and the exit status says so.
+        var failed: Set<String> = []
+        var unreachable: Set<String> = []
     }
 
     public func run() throws -> Int32 {
         let start = Date()
         try validate()
         defer { closeConnections() }
-        var stats: [String: HostStats] = [:]
-        var roundTrips: [String: Int] = [:]
-        var hostVars: [String: ValueDict] = [:]
-        for play in playbook.plays {
+        var state = RunState()
+        plays: for play in playbook.plays {
+            try reloadInventoryIfAsked()
             let selection: HostSelection
             do {
                 selection = try inventory.hosts(matching: play.hosts, limit: engine.options.limit)
@@ -77,29 +114,55 @@ public final class PlaybookRunner {
                 throw ParseError("hosts: \(error.message)", at: play.location)
             }
             for warning in selection.warnings { engine.reporter.warning(warning) }
-            let hosts = selection.hosts
+            let hosts = ordered(selection.hosts.filter { !state.failed.contains($0) && !state.unreachable.contains($0) }, play.order)
             try checkPorts(hosts)
             engine.reporter.playStarted(play, hosts: hosts)
             let batches = try Batching.batches(of: hosts, serial: play.serial, at: play.location)
             for batch in batches {
-                for host in batch where stats[host] == nil { stats[host] = HostStats() }
-                let runs = try startHosts(batch, play: play, hostVars: hostVars, stats: &stats)
+                try reloadInventoryIfAsked()
+                let coordinator = BatchCoordinator(hosts: batch, maxFailPercentage: play.maxFailPercentage)
+                let runs = try startHosts(batch, play: play, coordinator: coordinator, state: &state)
                 execute(runs, play: play)
                 var failedInBatch = batch.count - runs.count
                 for run in runs {
-                    stats[run.host] = (stats[run.host] ?? HostStats()).adding(run.stats)
-                    roundTrips[run.host, default: 0] += run.roundTrips
-                    hostVars[run.host] = run.hostVars
-                    if run.stopped { failedInBatch += 1 }
+                    state.stats[run.host] = (state.stats[run.host] ?? HostStats()).adding(run.stats)
+                    state.roundTrips[run.host, default: 0] += run.roundTrips
+                    state.hostVars[run.host] = run.hostVars
+                    if coordinator.isForgiven(run.host) {
+                        state.failed.remove(run.host)
+                        state.unreachable.remove(run.host)
+                        continue
+                    }
+                    if run.unreachable { state.unreachable.insert(run.host) }
+                    if run.failed || run.failedByOthers { state.failed.insert(run.host) }
+                    if run.unreachable || run.failed || run.failedByOthers { failedInBatch += 1 }
                 }
-                if Batching.exceeds(failed: failedInBatch, of: batch.count, maxFailPercentage: play.maxFailPercentage) {
+                if coordinator.playbookStopped || Batching.exceeds(failed: failedInBatch, of: batch.count, maxFailPercentage: play.maxFailPercentage) {
                     engine.reporter.warning("stopping: \(failedInBatch) of \(batch.count) host(s) in this batch failed"
                         + (play.maxFailPercentage.map { " (max_fail_percentage: \($0))" } ?? ""))
-                    return finish(stats, roundTrips, start)
+                    break plays
                 }
+                if coordinator.playEnded { break }
             }
         }
-        return finish(stats, roundTrips, start)
+        return finish(state, start)
+    }
+
+    /// Hosts in the play's `order`.
+    func ordered(_ hosts: [String], _ order: String) -> [String] {
+        switch order {
+        case "reverse_inventory": return hosts.reversed()
+        case "sorted": return hosts.sorted { $0.precedesInCodePoints($1) }
+        case "reverse_sorted": return hosts.sorted { $1.precedesInCodePoints($0) }
+        case "shuffle": return hosts.shuffled()
+        default: return hosts
+        }
+    }
+
+    func reloadInventoryIfAsked() throws {
+        guard connectionsLock.withLock({ inventoryStale }), let reload = inventoryReloader else { return }
+        inventory = try reload()
+        connectionsLock.withLock { inventoryStale = false }
     }
 
     /// `ansible_port` must be a TCP port; found before any host is contacted.
@@ -114,27 +177,35 @@ public final class PlaybookRunner {
         }
     }
 
-    func finish(_ stats: [String: HostStats], _ roundTrips: [String: Int], _ start: Date) -> Int32 {
-        let ordered = stats.keys.sorted().map { (host: $0, stats: stats[$0] ?? HostStats()) }
-        engine.reporter.finished(ordered, roundTrips: roundTrips, seconds: Date().timeIntervalSince(start))
-        if ordered.contains(where: { $0.stats.unreachable > 0 }) { return 4 }
-        if ordered.contains(where: { $0.stats.failed > 0 }) { return 2 }
+    /// The recap (hosts with nothing counted are left out, as Ansible leaves them) and Ansible's exit status.
+    func finish(_ state: RunState, _ start: Date) -> Int32 {
+        let ordered = state.stats.keys.sorted().map { (host: $0, stats: state.stats[$0] ?? HostStats()) }.filter { $0.stats != HostStats() }
+        engine.reporter.finished(ordered, roundTrips: state.roundTrips, seconds: Date().timeIntervalSince(start))
+        if !state.unreachable.isEmpty { return 4 }
+        if !state.failed.isEmpty { return 2 }
         return 0
     }
 
     /// Connects, gathers facts and prefetches every host of a batch (in parallel)
     /// before any of them changes anything; unreachable hosts are reported and left out.
-    func startHosts(_ batch: [String], play: Play, hostVars: [String: ValueDict], stats: inout [String: HostStats]) throws -> [HostRun] {
-        let runtimeNames = EngineContext.runtimeNames(play.tasks + play.handlers.map(TaskItem.task))
+    func startHosts(_ batch: [String], play: Play, coordinator: BatchCoordinator, state: inout RunState) throws -> [HostRun] {
+        let runtimeNames = EngineContext.runtimeNames(play.tasks + play.handlers.map(TaskItem.task), registry: engine.registry)
         let slots = Slots<HostRun>(count: batch.count)
+        let hostVars = state.hostVars
+        let lockstep = play.needsLockstep
         Parallel.run(batch.count, limit: engine.options.forks) { index in
             let host = batch[index]
             do {
                 let vars = try self.connectionVariables(host, self.inventory.variables(for: host), play)
                 let run = HostRun(host: host, play: play, connection: try self.connection(to: host, vars), engine: self.engine,
-                                  inventoryVars: vars, hostVars: hostVars[host] ?? ValueDict())
+                                  inventoryVars: vars, hostVars: hostVars[host] ?? ValueDict(), coordinator: coordinator)
+                run.lockstep = lockstep
                 try run.prepare()
-                try run.prefetch(runtimeNames: runtimeNames)
+                do {
+                    try run.prefetch(runtimeNames: runtimeNames)
+                } catch let error as TransportError where error.unreachable && !play.gatherFacts {
+                    // As Ansible: the first task that reaches the host finds it unreachable (ignore_unreachable may forgive it).
+                }
                 slots.set(index, .success(run))
             } catch {
                 slots.set(index, .failure(error))
@@ -148,7 +219,9 @@ public final class PlaybookRunner {
                 var report = TaskReport(host: batch[index], task: "connect", status: .unreachable)
                 report.message = error.message
                 engine.reporter.report(report)
-                stats[batch[index]]?.unreachable += 1
+                state.stats[batch[index], default: HostStats()].unreachable += 1
+                state.unreachable.insert(batch[index])
+                coordinator.finished(batch[index], failed: true)
             case .failure(let error)?: throw error
             case nil: break
             }
@@ -158,19 +231,21 @@ public final class PlaybookRunner {
 
     /// Runs the play on every started host, in parallel up to `--forks`.
     func execute(_ runs: [HostRun], play: Play) {
+        @Sendable func perform(_ run: HostRun) {
+            run.reportFacts()
+            run.run(play.tasks)
+            run.runHandlers(force: play.forceHandlers)
+            run.coordinator.finished(run.host, failed: run.failed || run.unreachable)
+        }
         guard runs.count > 1 else {
-            for run in runs {
-                run.run(play.tasks)
-                run.runHandlers()
-            }
+            runs.forEach(perform)
             return
         }
         let lockstep = LockstepReporter(wrapping: engine.reporter, hosts: runs.map(\.host))
         Parallel.run(runs.count, limit: engine.options.forks) { index in
             let run = runs[index]
             run.reporter = lockstep
-            run.run(play.tasks)
-            run.runHandlers()
+            perform(run)
             lockstep.hostFinished(run.host)
         }
         lockstep.flushAll()

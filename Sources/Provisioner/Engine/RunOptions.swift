@@ -44,6 +44,10 @@ public struct TaskReport: Sendable {
     public var ignored = false
     public var hidden = false
     public var seconds: Double = 0
+    /// The host a delegated task ran on (`delegate_to`), shown as `[host -> delegate]`.
+    public var delegatedTo: String?
+    /// The task's `diff:` keyword: shows (or hides) its diff whatever `--diff` says.
+    public var showDiff: Bool?
 }
 
 /// Receives the run as it happens; the text and JSON outputs implement it.
@@ -53,10 +57,13 @@ public protocol RunReporter: AnyObject {
     /// What is running right now, for a live progress line (optional).
     func progress(_ text: String)
     func report(_ report: TaskReport)
+    /// An attempt of an `until` task failed and it runs again: Ansible's "FAILED - RETRYING".
+    func retrying(host: String, task: String, retriesLeft: Int)
     func warning(_ text: String)
     func finished(_ stats: [(host: String, stats: HostStats)], roundTrips: [String: Int], seconds: Double)
 }
 
 extension RunReporter {
     public func progress(_ text: String) {}
+    public func retrying(host: String, task: String, retriesLeft: Int) {}
 }

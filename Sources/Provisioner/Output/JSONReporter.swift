@@ -46,6 +46,7 @@ public final class JSONReporter: RunReporter {
             if !r.commands.isEmpty { entry["commands"] = .list(r.commands.map(Value.string)) }
         }
         if r.ignored { entry["ignored"] = true }
+        if let delegate = r.delegatedTo { entry["delegated_to"] = .string(delegate) }
         lock.withLock { reports.append(.dict(entry)) }
     }
 

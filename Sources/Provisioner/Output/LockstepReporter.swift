@@ -15,6 +15,7 @@ final class LockstepReporter: RunReporter {
     private enum Event {
         case started(String, handler: Bool)
         case report(TaskReport)
+        case retry(task: String, retriesLeft: Int)
     }
 
     init(wrapping inner: RunReporter, hosts: [String]) {
@@ -42,6 +43,14 @@ final class LockstepReporter: RunReporter {
             }
             let last = (events[report.host]?.count ?? 1) - 1
             events[report.host]?[last].append(.report(report))
+        }
+    }
+
+    func retrying(host: String, task: String, retriesLeft: Int) {
+        lock.withLock {
+            if events[host]?.isEmpty ?? true { events[host, default: []].append([]) }
+            let last = (events[host]?.count ?? 1) - 1
+            events[host]?[last].append(.retry(task: task, retriesLeft: retriesLeft))
         }
     }
 
@@ -82,6 +91,7 @@ final class LockstepReporter: RunReporter {
                     switch event {
                     case .started(let name, let handler): inner.taskStarted(name, handler: handler, host: host)
                     case .report(let r): inner.report(r)
+                    case .retry(let task, let left): inner.retrying(host: host, task: task, retriesLeft: left)
                     }
                 }
             }

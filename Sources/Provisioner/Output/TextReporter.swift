@@ -69,7 +69,7 @@ public final class TextReporter: RunReporter {
 
     public func report(_ r: TaskReport) {
         lock.withLock {
-            if showDiff && !r.hidden {
+            if r.showDiff ?? showDiff, !r.hidden {
                 for d in r.diffs {
                     let text = UnifiedDiff.render(before: d.before, after: d.after, label: d.label)
                     if !text.isEmpty { emit(colorDiff(text)) }
@@ -83,6 +83,7 @@ public final class TextReporter: RunReporter {
             case .unreachable: line = "fatal: [\(r.host)]: UNREACHABLE!"
             default: line = "\(r.status.rawValue): [\(r.host)]"
             }
+            if let delegate = r.delegatedTo { line = line.replacingOccurrences(of: "[\(r.host)]", with: "[\(r.host) -> \(delegate)]") }
             if let item = r.item { line += " => (item=\(item))" }
             if r.status == .failed || r.status == .unreachable {
                 line += " => " + (r.hidden ? "(output hidden: no_log)" : (r.message ?? "failed"))
@@ -105,6 +106,10 @@ public final class TextReporter: RunReporter {
                 for command in r.commands { emit(paint("    $ \(command)", "90")) }
             }
         }
+    }
+
+    public func retrying(host: String, task: String, retriesLeft: Int) {
+        lock.withLock { emit(paint("FAILED - RETRYING: [\(host)]: \(task) (\(retriesLeft) retries left).", "31")) }
     }
 
     func colorDiff(_ text: String) -> String {

@@ -10,6 +10,8 @@ public struct PlaybookLoader {
     public var moduleNames: [String]
     /// Extra folders searched for roles (`roles_path`), after `roles/` beside the playbook.
     public var rolesPath: [String]
+    /// Where problems go while a playbook is read for validation (nil: the first one is thrown).
+    var errorSink: LoadErrors?
 
     public init(resolveModule: @escaping (String) -> String?, moduleNames: [String], rolesPath: [String] = []) {
         self.resolveModule = resolveModule
@@ -17,24 +19,45 @@ public struct PlaybookLoader {
         self.rolesPath = rolesPath
     }
 
-    static let playKeys: Set<String> = [
-        "name", "hosts", "become", "become_user", "become_method", "vars", "vars_files", "gather_facts",
-        "serial", "max_fail_percentage", "roles", "pre_tasks", "tasks", "post_tasks", "handlers", "tags",
-        "connection", "remote_user", "environment", "any_errors_fatal", "strategy", "order", "check_mode",
-        "no_log", "ignore_errors", "collections", "module_defaults", "force_handlers", "port", "timeout",
-    ]
-    static let taskKeys: Set<String> = [
-        "name", "when", "loop", "with_items", "with_list", "loop_control", "notify", "listen", "tags", "become",
-        "become_user", "become_method", "register", "ignore_errors", "changed_when", "failed_when", "check_mode",
-        "no_log", "vars", "environment", "args", "delegate_to", "run_once", "block", "rescue", "always",
-        "include_tasks", "import_tasks", "ansible.builtin.include_tasks", "ansible.builtin.import_tasks",
-        "include_role", "import_role", "ansible.builtin.include_role", "ansible.builtin.import_role",
-        "retries", "delay", "until", "diff", "any_errors_fatal", "throttle", "timeout", "collections",
-    ]
+    static var playKeys: Set<String> { PlaybookKeywords.play }
+    static var taskKeys: Set<String> { PlaybookKeywords.task }
 
     // MARK: Playbooks
 
+    /// The playbook, or every problem found in it at once (`Diagnostics`; a lone `ParseError` as itself).
     public func loadPlaybook(_ path: String) throws -> Playbook {
+        let (playbook, problems) = try loadPlaybookCollecting(path)
+        try Diagnostics.throwIfAny(problems)
+        return playbook
+    }
+
+    /// Loads as much of the playbook as it can, returning what it could not read beside it.
+    public func loadPlaybookCollecting(_ path: String) throws -> (Playbook, [Error]) {
+        var collecting = self
+        let sink = LoadErrors()
+        collecting.errorSink = sink
+        do {
+            let playbook = try collecting.loadPlaybook((path as NSString).standardizingPath, chain: [])
+            return (playbook, sink.errors)
+        } catch let error as RecursionError {
+            throw error.parseError
+        }
+    }
+
+    /// Runs `body`; while validating, a problem in it is recorded and nil returned so that loading goes on.
+    @discardableResult
+    func collecting<T>(_ body: () throws -> T) throws -> T? {
+        do {
+            return try body()
+        } catch {
+            let problem = (error as? RecursionError)?.parseError ?? error
+            guard let sink = errorSink, problem is ParseError || problem is ParseErrors else { throw error }
+            sink.errors += ParseErrors.flatten(problem)
+            return nil
+        }
+    }
+
+    func loadPlaybook(_ path: String, chain: [IncludeStep]) throws -> Playbook {
         let doc = try loadDocument(path)
         let location = doc.location(of: doc.root)
         guard let items = doc.root.items else {
@@ -43,11 +66,10 @@ public struct PlaybookLoader {
         var plays: [Play] = []
         for item in items {
             if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
-                guard let file = imported.string else { throw ParseError("import_playbook takes a file name", at: doc.location(of: imported)) }
-                plays += try loadPlaybook(resolve(file, against: doc.directory)).plays
+                plays += try collecting { try importedPlaybook(imported, in: doc, chain: chain) } ?? []
                 continue
             }
-            plays.append(try loadPlay(item, in: doc))
+            if let play = try collecting({ try loadPlay(item, in: doc) }) { plays.append(play) }
         }
         return Playbook(file: path, plays: plays)
     }
@@ -55,257 +77,403 @@ public struct PlaybookLoader {
     func loadPlay(_ node: YAMLNode, in doc: LoadedFile) throws -> Play {
         let location = doc.location(of: node)
         guard let pairs = node.pairs else { throw ParseError("a play is a mapping with 'hosts:' and 'tasks:'", at: location) }
-        try checkKeys(pairs, allowed: PlaybookLoader.playKeys, what: "play", in: doc)
-        guard let hostsNode = node["hosts"] else { throw ParseError("this play has no 'hosts:' (which hosts it targets)", at: location) }
-        let hosts: String
-        if let list = hostsNode.items {
-            hosts = list.map { $0.string ?? YAMLJSON.keyText($0) }.joined(separator: ",")
-        } else {
-            hosts = try scalarText(hostsNode, "hosts", in: doc)
+        var problems = keyProblems(pairs, allowed: PlaybookKeywords.play, what: "play", in: doc)
+        guard let hostsNode = node["hosts"] else {
+            problems.append(ParseError("this play has no 'hosts:' (which hosts it targets)", at: location))
+            throw ParseErrors(problems)
         }
-        var play = Play(
-            name: try node["name"].map { try scalarText($0, "name", in: doc) } ?? hosts,
-            hosts: hosts,
-            become: try node["become"].map { try boolean($0, "become", in: doc) },
-            becomeUser: try node["become_user"].map { try scalarText($0, "become_user", in: doc) },
-            vars: try node["vars"].map { try mapping($0, "vars", in: doc) } ?? ValueDict(),
-            varsFiles: try node["vars_files"].map { try stringList($0, "vars_files", in: doc) } ?? [],
-            gatherFacts: try node["gather_facts"].map { try boolean($0, "gather_facts", in: doc) } ?? true,
-            serial: node["serial"].map(Value.init),
-            maxFailPercentage: try node["max_fail_percentage"].map { try number($0, "max_fail_percentage", in: doc) },
-            tags: try node["tags"].map { try stringList($0, "tags", in: doc) } ?? [],
-            tasks: [], handlers: [], roleDefaults: ValueDict(), roleVars: ValueDict(),
-            location: location, directory: doc.directory)
-        var common = TaskCommon(location: location, directory: doc.directory)
-        common.tags = play.tags
-        play.tasks += try node["pre_tasks"].map { try taskList($0, in: doc, common: common) } ?? []
-        for roleNode in node["roles"]?.items ?? [] {
-            let role = try loadRole(roleNode, in: doc, playCommon: common)
-            play.tasks += role.tasks
-            play.handlers += role.handlers
-            play.roleDefaults = play.roleDefaults.merging(role.defaults)
-            play.roleVars = play.roleVars.merging(role.vars)
+        var play: Play
+        do {
+            let hosts: String
+            if let list = hostsNode.items {
+                hosts = list.map { $0.string ?? YAMLJSON.keyText($0) }.joined(separator: ",")
+            } else {
+                hosts = try scalarText(hostsNode, "hosts", in: doc)
+            }
+            var common = try commonKeywords(node, in: doc, inherited: TaskCommon(location: location, directory: doc.directory))
+            common.when = []
+            play = Play(
+                name: try node["name"].map { try scalarText($0, "name", in: doc) } ?? hosts,
+                hosts: hosts,
+                become: common.become,
+                becomeUser: common.becomeUser,
+                vars: common.vars,
+                varsFiles: try node["vars_files"].map { try varsFiles($0, in: doc) } ?? [],
+                gatherFacts: try node["gather_facts"].map { try boolean($0, "gather_facts", in: doc) } ?? true,
+                serial: node["serial"].map(Value.init),
+                maxFailPercentage: try node["max_fail_percentage"].map { try number($0, "max_fail_percentage", in: doc) },
+                tags: common.tags,
+                connection: common.connection, remoteUser: common.remoteUser, port: common.port,
+                common: common,
+                tasks: [], handlers: [], roleDefaults: ValueDict(), roleVars: ValueDict(),
+                location: location, directory: doc.directory)
+            // Tasks inherit the play's keywords; its connection settings and vars reach them through the host.
+            play.common.vars = ValueDict()
+            play.common.become = nil
+            play.common.becomeUser = nil
+            play.common.connection = nil
+            play.common.remoteUser = nil
+            play.common.port = nil
+            play.forceHandlers = try node["force_handlers"].map { try boolean($0, "force_handlers", in: doc) } ?? false
+            if let order = node["order"] {
+                play.order = try scalarText(order, "order", in: doc)
+                let orders = ["inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle"]
+                guard orders.contains(play.order) else {
+                    throw ParseError("'order' must be one of \(orders.joined(separator: ", "))\(Suggestion.hint(for: play.order, in: orders))", at: doc.location(of: order))
+                }
+            }
+            if let strategy = node["strategy"], strategy.string != "linear" && strategy.string != "ansible.builtin.linear" {
+                throw ParseError("provision runs plays with Ansible's default 'linear' strategy only, not '\(YAMLJSON.keyText(strategy))'", at: doc.location(of: strategy))
+            }
+            if let connection = play.connection, !["local", "ssh", "smart", "paramiko", "ansible.builtin.local", "ansible.builtin.ssh"].contains(connection) {
+                throw ParseError("provision reaches hosts with the 'local' or 'ssh' connection, not '\(connection)'", at: doc.location(of: node["connection"] ?? node))
+            }
+            if let prompts = node["vars_prompt"] { play.prompts = try promptNames(prompts, in: doc) }
+        } catch {
+            throw ParseErrors(problems + ParseErrors.flatten(error))
         }
-        if let roles = node["roles"], roles.items == nil {
+        if !problems.isEmpty { throw ParseErrors(problems) }
+        let common = play.common
+        let flush = implicitFlush(at: location, directory: doc.directory)
+        // Ansible runs notified handlers after each section: pre_tasks, roles and tasks, post_tasks.
+        play.tasks += try collecting { try node["pre_tasks"].map { try taskList($0, in: doc, common: common) } ?? [] } ?? []
+        play.tasks.append(flush)
+        if let roles = node["roles"], roles.items == nil, !roles.isNull {
             throw ParseError("'roles' must be a list of role names", at: doc.location(of: roles))
         }
-        play.tasks += try node["tasks"].map { try taskList($0, in: doc, common: common) } ?? []
-        play.tasks += try node["post_tasks"].map { try taskList($0, in: doc, common: common) } ?? []
-        play.handlers += try node["handlers"].map { try taskList($0, in: doc, common: common).flatMap(\.flattenedTasks) } ?? []
+        for roleNode in node["roles"]?.items ?? [] {
+            play.tasks += try collecting { try loadRole(try roleRequest(roleNode, in: doc, inherited: common, directory: doc.directory)) } ?? []
+        }
+        play.tasks += try collecting { try node["tasks"].map { try taskList($0, in: doc, common: common) } ?? [] } ?? []
+        play.tasks.append(flush)
+        play.tasks += try collecting { try node["post_tasks"].map { try taskList($0, in: doc, common: common) } ?? [] } ?? []
+        play.tasks.append(flush)
+        play.exposeStaticRoles()
+        play.handlers += try collecting {
+            try node["handlers"].map { try taskList($0, in: doc, common: common, handlers: true).flatMap(\.flattenedTasks) } ?? []
+        } ?? []
         return play
+    }
+
+    /// `vars_prompt`: the names it would ask for, each with where it was written.
+    func promptNames(_ node: YAMLNode, in doc: LoadedFile) throws -> [(name: String, location: SourceLocation)] {
+        guard let items = node.items else { throw ParseError("'vars_prompt' must be a list of prompts ('- name: ...')", at: doc.location(of: node)) }
+        return try items.map { item in
+            guard let pairs = item.pairs, let name = item["name"] else {
+                throw ParseError("a vars_prompt entry is a mapping with 'name:' and 'prompt:'", at: doc.location(of: item))
+            }
+            try throwIfAny(keyProblems(pairs, allowed: ["name", "prompt", "default", "private", "confirm", "encrypt", "salt", "salt_size", "unsafe"],
+                                       what: "vars_prompt", in: doc))
+            return (try identifier(name, "name", in: doc), doc.location(of: item))
+        }
+    }
+
+    func implicitFlush(at location: SourceLocation, directory: String) -> TaskItem {
+        var common = TaskCommon(location: location, directory: directory)
+        common.tags = ["always"]
+        var task = Task(name: nil, module: EngineAction.meta.rawValue, moduleAsWritten: "meta", arguments: "flush_handlers",
+                        argumentLocations: [:], moduleLocation: location, common: common, loop: nil, loopControl: LoopControl(),
+                        notify: [], notifyLocation: nil, listen: [], register: nil, changedWhen: nil, failedWhen: nil)
+        task.implicit = true
+        return .task(task)
     }
 
     // MARK: Tasks
 
-    /// A task file (for `import_tasks`/`include_tasks` and roles): a list of tasks.
-    public func loadTaskFile(_ path: String, common: TaskCommon) throws -> [TaskItem] {
-        let doc = try loadDocument(path)
-        if doc.root.isNull { return [] }
-        var inner = common
-        inner.directory = doc.directory
-        return try taskList(doc.root, in: doc, common: inner)
-    }
-
-    func taskList(_ node: YAMLNode, in doc: LoadedFile, common: TaskCommon) throws -> [TaskItem] {
+    func taskList(_ node: YAMLNode, in doc: LoadedFile, common: TaskCommon, handlers: Bool = false) throws -> [TaskItem] {
         if node.isNull { return [] }
         guard let items = node.items else {
             throw ParseError("expected a list of tasks (each starting with '- name: ...')", at: doc.location(of: node))
         }
         var result: [TaskItem] = []
-        for item in items { result += try taskItems(item, in: doc, common: common) }
+        for item in items {
+            result += try collecting { try taskItems(item, in: doc, common: common, handlers: handlers) } ?? []
+        }
         return result
     }
 
-    func taskItems(_ node: YAMLNode, in doc: LoadedFile, common inherited: TaskCommon) throws -> [TaskItem] {
+    func taskItems(_ node: YAMLNode, in doc: LoadedFile, common inherited: TaskCommon, handlers: Bool = false) throws -> [TaskItem] {
         let location = doc.location(of: node)
         guard let pairs = node.pairs else {
             throw ParseError("a task is a mapping ('- name: ...' then one module), not \(YAMLResolver.display(node))", at: location)
         }
-        var common = inherited
-        common.location = location
-        common.when = inherited.when + (node["when"].map { conditions($0) } ?? [])
-        common.tags = inherited.tags + (try node["tags"].map { try stringList($0, "tags", in: doc) } ?? [])
-        if let vars = node["vars"] { common.vars = inherited.vars.merging(try mapping(vars, "vars", in: doc)) }
-        if let b = node["become"] { common.become = try boolean(b, "become", in: doc) }
-        if let u = node["become_user"] { common.becomeUser = try scalarText(u, "become_user", in: doc) }
-        if let v = node["ignore_errors"] { common.ignoreErrors = Value(v) }
-        if let v = node["check_mode"] { common.checkMode = Value(v) }
-        if let v = node["no_log"] { common.noLog = Value(v) }
-        if let v = node["environment"] { common.environment = Value(v) }
-
+        var base = inherited
+        base.location = location
         if let block = node["block"] {
-            try checkKeys(pairs, allowed: PlaybookLoader.taskKeys, what: "block", in: doc)
-            return [.block(Block(
-                name: try node["name"].map { try scalarText($0, "name", in: doc) },
-                tasks: try taskList(block, in: doc, common: common),
-                rescue: try node["rescue"].map { try taskList($0, in: doc, common: common) } ?? [],
-                always: try node["always"].map { try taskList($0, in: doc, common: common) } ?? [],
-                common: common))]
+            var problems = keyProblems(pairs, allowed: PlaybookKeywords.block, what: "block", in: doc)
+            let common: TaskCommon
+            do {
+                common = try commonKeywords(node, in: doc, inherited: base)
+            } catch {
+                throw ParseErrors(problems + ParseErrors.flatten(error))
+            }
+            let name = try? node["name"].map { try scalarText($0, "name", in: doc) }
+            let tasks = try collecting { try taskList(block, in: doc, common: common, handlers: handlers) }
+            let rescue = try collecting { try node["rescue"].map { try taskList($0, in: doc, common: common, handlers: handlers) } ?? [] }
+            let always = try collecting { try node["always"].map { try taskList($0, in: doc, common: common, handlers: handlers) } ?? [] }
+            if let rescueNode = node["rescue"], !rescueNode.isNull, rescueNode.items == nil {
+                problems.append(ParseError("'rescue' must be a list of tasks", at: doc.location(of: rescueNode)))
+            }
+            try throwIfAny(problems)
+            return [.block(Block(name: name ?? nil, tasks: tasks ?? [], rescue: rescue ?? [], always: always ?? [], common: common))]
         }
+        let common = try commonKeywords(node, in: doc, inherited: base)
         for key in ["import_tasks", "include_tasks", "ansible.builtin.import_tasks", "ansible.builtin.include_tasks"] {
             guard let fileNode = node[key] else { continue }
-            try checkKeys(pairs, allowed: PlaybookLoader.taskKeys, what: "task", in: doc)
-            let file = try fileNode.string ?? fileNode["file"]?.string
-                ?? { throw ParseError("\(key) takes a file name", at: doc.location(of: fileNode)) }()
-            let path = resolve(file, against: common.directory, role: common.role, folder: "tasks")
-            if key.hasSuffix("import_tasks") {
-                guard !file.contains("{{"), !file.contains("{%") else {
-                    throw ParseError("import_tasks is static: its file name cannot use variables (use include_tasks)", at: doc.location(of: fileNode))
-                }
-                guard FileManager.default.fileExists(atPath: path) else {
-                    throw ParseError("import_tasks: no file \(path)", at: doc.location(of: fileNode))
-                }
-                return try loadTaskFile(path, common: common)
-            }
-            return [.include(Include(file: path, common: common, loop: try loopValue(node, in: doc),
-                                     loopControl: try loopControl(node, in: doc)))]
+            try throwIfAny(keyProblems(pairs, allowed: PlaybookKeywords.task.union(PlaybookKeywords.loops(in: pairs)), what: "task", in: doc))
+            return try taskFileItems(key, fileNode, node: node, in: doc, inherited: inherited, common: common)
         }
-        return [.task(try task(node, pairs: pairs, in: doc, common: common))]
+        for key in ["import_role", "include_role", "ansible.builtin.import_role", "ansible.builtin.include_role"] {
+            guard let argsNode = node[key] else { continue }
+            try throwIfAny(keyProblems(pairs, allowed: PlaybookKeywords.task.union(PlaybookKeywords.loops(in: pairs)), what: "task", in: doc))
+            return try roleTask(key, argsNode, node: node, in: doc, inherited: inherited, common: common)
+        }
+        return [.task(try task(node, pairs: pairs, in: doc, common: common, handler: handlers))]
     }
 
-    func task(_ node: YAMLNode, pairs: [YAMLPair], in doc: LoadedFile, common: TaskCommon) throws -> Task {
+    /// The keywords plays, blocks and tasks share, over what the enclosing item gave.
+    func commonKeywords(_ node: YAMLNode, in doc: LoadedFile, inherited: TaskCommon) throws -> TaskCommon {
+        var common = inherited
+        var problems: [Error] = []
+        func read(_ body: () throws -> Void) {
+            do { try body() } catch { problems += ParseErrors.flatten(error) }
+        }
+        read { common.when = inherited.when + (node["when"].map { conditions($0) } ?? []) }
+        read { common.tags = inherited.tags + (try node["tags"].map { try stringList($0, "tags", in: doc) } ?? []) }
+        read { if let vars = node["vars"] { common.vars = inherited.vars.merging(try mapping(vars, "vars", in: doc)) } }
+        read { if let b = node["become"] { common.become = try boolean(b, "become", in: doc) } }
+        read { if let u = node["become_user"] { common.becomeUser = try scalarText(u, "become_user", in: doc) } }
+        read {
+            if let m = node["become_method"] {
+                let method = try scalarText(m, "become_method", in: doc)
+                guard method == "sudo" || method == "ansible.builtin.sudo" || Templar.containsTemplate(method) else {
+                    throw ParseError("provision becomes other users with sudo only, not '\(method)' (become_method)", at: doc.location(of: m))
+                }
+                common.becomeMethod = method
+            }
+        }
+        read { if let v = node["ignore_errors"] { common.ignoreErrors = Value(v) } }
+        read { if let v = node["ignore_unreachable"] { common.ignoreUnreachable = Value(v) } }
+        read { if let v = node["check_mode"] { common.checkMode = Value(v) } }
+        read { if let v = node["no_log"] { common.noLog = Value(v) } }
+        read { if let v = node["diff"] { common.diff = Value(v) } }
+        read { if let v = node["environment"] { common.environment = inherited.environment + [try environmentValue(v, in: doc)] } }
+        read {
+            if let v = node["module_defaults"] {
+                guard v.pairs != nil || v.items != nil else { throw ParseError("'module_defaults' must be a mapping of module names to arguments", at: doc.location(of: v)) }
+                common.moduleDefaults = inherited.moduleDefaults + [Value(v)]
+            }
+        }
+        read { if let v = node["collections"] { common.collections = try stringList(v, "collections", in: doc) + inherited.collections } }
+        read { if let v = node["any_errors_fatal"] { common.anyErrorsFatal = try boolean(v, "any_errors_fatal", in: doc) } }
+        read { if let v = node["run_once"] { common.runOnce = Value(v) } }
+        read { if let v = node["throttle"] { common.throttle = try positiveOrTemplate(v, "throttle", in: doc) } }
+        read { if let v = node["delegate_to"] { common.delegateTo = Value(v) } }
+        read { if let v = node["connection"] { common.connection = try scalarText(v, "connection", in: doc) } }
+        read { if let v = node["remote_user"] { common.remoteUser = try scalarText(v, "remote_user", in: doc) } }
+        read {
+            if let v = node["port"] {
+                guard case .int(let port) = v.value, (1...65535).contains(port) else {
+                    throw ParseError("'port' must be a TCP port (1-65535), not \(YAMLJSON.keyText(v))", at: doc.location(of: v))
+                }
+                common.port = port
+            }
+        }
+        read { if let v = node["notify"] { common.notify = try stringList(v, "notify", in: doc) } }
+        try throwIfAny(problems)
+        return common
+    }
+
+    /// `environment:` is a mapping, a list of mappings (merged in order) or a template giving one.
+    func environmentValue(_ node: YAMLNode, in doc: LoadedFile) throws -> Value {
+        let value = Value(node)
+        switch value {
+        case .dict, .null: return value
+        case .string(let s) where Templar.containsTemplate(s): return value
+        case .list(let items) where items.allSatisfy({ $0.dict != nil || $0.string.map(Templar.containsTemplate) == true }): return value
+        default:
+            throw ParseError("'environment' must be a mapping of variable names to values (or a list of them)", at: doc.location(of: node))
+        }
+    }
+
+    func positiveOrTemplate(_ node: YAMLNode, _ key: String, in doc: LoadedFile) throws -> Value {
+        switch node.value {
+        case .int(let n) where n >= 0: return .int(n)
+        case .string(let s) where Templar.containsTemplate(s): return .string(s)
+        default: throw ParseError("'\(key)' must be a whole number", at: doc.location(of: node))
+        }
+    }
+
+    func task(_ node: YAMLNode, pairs: [YAMLPair], in doc: LoadedFile, common: TaskCommon, handler: Bool) throws -> Task {
+        var problems: [Error] = []
         var moduleKey: YAMLPair?
         var canonical = ""
+        let allowed = handler ? PlaybookKeywords.handler : PlaybookKeywords.task
         for pair in pairs {
             guard let key = pair.key.string else {
-                throw ParseError("task keys must be names", at: doc.location(of: pair.key))
+                problems.append(ParseError("task keys must be names", at: doc.location(of: pair.key)))
+                continue
             }
-            if PlaybookLoader.taskKeys.contains(key) { continue }
+            if allowed.contains(key) || PlaybookLoader.loopLookup(key) != nil { continue }
             guard let resolved = resolveModule(key) else {
-                let hint = Suggestion.hint(for: key, in: moduleNames + Array(PlaybookLoader.taskKeys))
-                throw ParseError("'\(key)' is neither a module nor a task keyword\(hint)", at: doc.location(of: pair.key))
+                problems.append(ParseError(unknownKeyMessage(key, what: handler ? "handler" : "task", collections: common.collections), at: doc.location(of: pair.key)))
+                continue
             }
             if let first = moduleKey?.key.string {
-                throw ParseError("a task runs one module, but this one names '\(first)' and '\(key)'", at: doc.location(of: pair.key))
+                problems.append(ParseError("a task runs one module, but this one names '\(first)' and '\(key)'", at: doc.location(of: pair.key)))
+                continue
             }
             moduleKey = pair
             canonical = resolved
         }
-        guard let module = moduleKey, let written = module.key.string else {
-            throw ParseError("this task names no module (such as 'ansible.builtin.copy:')", at: doc.location(of: node))
-        }
-        var arguments = Value(module.value)
+        var delegated = common
+        var written = moduleKey?.key.string ?? ""
+        var moduleLocation = moduleKey.map { doc.location(of: $0.key) } ?? doc.location(of: node)
+        var arguments = moduleKey.map { Value($0.value) } ?? .null
         var locations: [String: SourceLocation] = [:]
-        for pair in module.value.pairs ?? [] {
+        for pair in moduleKey?.value.pairs ?? [] {
             if let k = pair.key.string { locations[k] = doc.location(of: pair.key) }
         }
+        // `local_action: MODULE ARGS` / `action: MODULE ARGS`: the module named inside the value.
+        for key in ["local_action", "action"] {
+            guard let actionNode = node[key] else { continue }
+            if let first = moduleKey?.key.string ?? (key == "action" && node["local_action"] != nil ? "local_action" : nil) {
+                problems.append(ParseError("a task runs one module, but this one names '\(first)' and '\(key)'", at: doc.location(of: actionNode)))
+                break
+            }
+            do {
+                let inner = try actionModule(actionNode, key: key, in: doc, collections: common.collections)
+                (written, canonical, arguments) = (inner.written, inner.canonical, inner.arguments)
+                moduleLocation = doc.location(of: actionNode)
+                for (k, location) in inner.locations { locations[k] = location }
+                if key == "local_action" {
+                    if node["delegate_to"] != nil {
+                        problems.append(ParseError("'local_action' already delegates to localhost: remove 'delegate_to'", at: doc.location(of: node["delegate_to"] ?? node)))
+                    }
+                    delegated.delegateTo = "localhost"
+                }
+            } catch {
+                problems += ParseErrors.flatten(error)
+            }
+        }
+        if written.isEmpty && problems.isEmpty {
+            problems.append(ParseError("this task names no module (such as 'ansible.builtin.copy:')", at: doc.location(of: node)))
+        }
         if let extra = node["args"] {
-            guard let more = extra.pairs else { throw ParseError("'args' must be a mapping", at: doc.location(of: extra)) }
-            // A free-form string (`command: touch x`) joins args under Ansible's `_raw_params`.
-            var merged: ValueDict
-            switch arguments {
-            case .dict(let base): merged = base
-            case .string(let text): merged = ["_raw_params": .string(text)]
-            default: merged = ValueDict()
+            if let more = extra.pairs {
+                // A free-form string (`command: touch x`) joins args under Ansible's `_raw_params`.
+                var merged: ValueDict
+                switch arguments {
+                case .dict(let base): merged = base
+                case .string(let text): merged = ["_raw_params": .string(text)]
+                default: merged = ValueDict()
+                }
+                for pair in more {
+                    let k = YAMLJSON.keyText(pair.key)
+                    merged[k] = Value(pair.value)
+                    locations[k] = doc.location(of: pair.key)
+                }
+                arguments = .dict(merged)
+            } else {
+                problems.append(ParseError("'args' must be a mapping", at: doc.location(of: extra)))
             }
-            for pair in more {
-                let k = YAMLJSON.keyText(pair.key)
-                merged[k] = Value(pair.value)
-                locations[k] = doc.location(of: pair.key)
-            }
-            arguments = .dict(merged)
         }
         switch arguments {
         case .dict, .string, .null: break
         default:
-            throw ParseError("the arguments of '\(written)' must be a mapping (key: value lines) or a command string", at: doc.location(of: module.value))
+            problems.append(ParseError("the arguments of '\(written)' must be a mapping (key: value lines) or a command string", at: moduleLocation))
         }
-        return Task(
-            name: try node["name"].map { try scalarText($0, "name", in: doc) },
-            module: canonical, moduleAsWritten: written, arguments: arguments, argumentLocations: locations,
-            moduleLocation: doc.location(of: module.key), common: common,
-            loop: try loopValue(node, in: doc), loopControl: try loopControl(node, in: doc),
-            notify: try node["notify"].map { try stringList($0, "notify", in: doc) } ?? [],
-            notifyLocation: node["notify"].map { doc.location(of: $0) },
-            listen: try node["listen"].map { try stringList($0, "listen", in: doc) } ?? [],
-            register: try node["register"].map { try identifier($0, "register", in: doc) },
-            changedWhen: node["changed_when"].map(conditions),
-            failedWhen: node["failed_when"].map(conditions),
-            delegateTo: node["delegate_to"].map(Value.init),
-            runOnce: try node["run_once"].map { try boolean($0, "run_once", in: doc) } ?? false)
+        if canonical == EngineAction.meta.rawValue, problems.isEmpty {
+            do { try MetaAction.check(arguments, task: node, at: moduleLocation, in: doc) } catch { problems += ParseErrors.flatten(error) }
+        }
+        var task: Task?
+        do {
+            task = Task(
+                name: try node["name"].map { try scalarText($0, "name", in: doc) },
+                module: canonical, moduleAsWritten: written, arguments: arguments, argumentLocations: locations,
+                moduleLocation: moduleLocation, common: delegated,
+                loop: nil, loopControl: try loopControl(node, in: doc),
+                notify: try node["notify"].map { try stringList($0, "notify", in: doc) } ?? common.notify ?? [],
+                notifyLocation: node["notify"].map { doc.location(of: $0) },
+                listen: try node["listen"].map { try stringList($0, "listen", in: doc) } ?? [],
+                register: try node["register"].map { try identifier($0, "register", in: doc) },
+                changedWhen: node["changed_when"].map(conditions),
+                failedWhen: node["failed_when"].map(conditions))
+            if task != nil {
+                let (loop, with) = try self.loop(of: node, in: doc)
+                task?.loop = loop
+                task?.loopWith = with
+            }
+            task?.until = node["until"].map(conditions)
+            task?.retries = try node["retries"].map { try integerOrTemplate($0, "retries", in: doc) }
+            task?.delay = try node["delay"].map { try integerOrTemplate($0, "delay", in: doc) }
+        } catch {
+            problems += ParseErrors.flatten(error)
+        }
+        try throwIfAny(problems)
+        guard let task else { throw ParseError("this task could not be read", at: doc.location(of: node)) }
+        return task
     }
 
-    func loopValue(_ node: YAMLNode, in doc: LoadedFile) throws -> Value? {
-        let loops = ["loop", "with_items", "with_list"].compactMap { key in node[key].map { (key, $0) } }
-        if loops.count > 1 {
-            throw ParseError("use one of loop/with_items/with_list, not \(loops.map(\.0).joined(separator: " and "))", at: doc.location(of: loops[1].1))
+    /// The module inside `local_action:`/`action:`: `copy src=a dest=b`, or a mapping with `module:`.
+    func actionModule(_ node: YAMLNode, key: String, in doc: LoadedFile, collections: [String])
+        throws -> (written: String, canonical: String, arguments: Value, locations: [String: SourceLocation]) {
+        var written: String
+        var arguments: Value
+        var locations: [String: SourceLocation] = [:]
+        if let text = node.string {
+            let trimmed = text.trimmingSpaces
+            let end = trimmed.firstIndex(where: { $0 == " " || $0 == "\n" || $0 == "\t" }) ?? trimmed.endIndex
+            written = String(trimmed[..<end])
+            let rest = String(trimmed[end...]).trimmingSpaces
+            arguments = rest.isEmpty ? .null : .string(rest)
+        } else if let pairs = node.pairs, let module = node["module"]?.string {
+            written = module
+            var dict = ValueDict()
+            for pair in pairs {
+                let k = YAMLJSON.keyText(pair.key)
+                guard k != "module" else { continue }
+                dict[k] = Value(pair.value)
+                locations[k] = doc.location(of: pair.key)
+            }
+            arguments = .dict(dict)
+        } else {
+            throw ParseError("'\(key)' takes a module and its arguments ('copy src=a dest=b', or a mapping with 'module:')", at: doc.location(of: node))
         }
-        guard let (key, loop) = loops.first else { return nil }
-        switch loop.value {
-        case .sequence, .string: break
-        default:
-            throw ParseError("'\(key)' takes a list or a template that gives one (\"{{ my_list }}\")", at: doc.location(of: loop))
+        guard let canonical = resolveModule(written) else {
+            throw ParseError(unknownKeyMessage(written, what: "module", collections: collections), at: doc.location(of: node))
         }
-        var value = Value(loop)
-        // with_items flattens one level, as Ansible does.
-        if key == "with_items", case .list(let items) = value {
-            value = .list(items.flatMap { $0.list ?? [$0] })
+        return (written, canonical, arguments, locations)
+    }
+
+    /// What to say about a key that is neither a keyword here nor a module provision has.
+    func unknownKeyMessage(_ key: String, what: String, collections: [String]) -> String {
+        if what != "module", let refusal = PlaybookKeywords.refusal(key, on: what) { return refusal }
+        if let missing = AnsibleNames.missingModule(key) { return missing }
+        let candidates = moduleNames + (what == "module" ? [] : Array(what == "handler" ? PlaybookKeywords.handler : PlaybookKeywords.task))
+        let hint = Suggestion.hint(for: key, in: candidates)
+        if hint.isEmpty, let collection = collections.first(where: { !$0.hasPrefix("ansible.") }) {
+            return "'\(key)' is not a module provision has; it may come from this play's collection \(collection), which provision does not implement"
         }
-        return value
+        return what == "module" ? "no module '\(key)'\(hint)" : "'\(key)' is neither a module nor a \(what) keyword\(hint)"
     }
 
     func loopControl(_ node: YAMLNode, in doc: LoadedFile) throws -> LoopControl {
         var control = LoopControl()
         guard let lc = node["loop_control"] else { return control }
         guard let pairs = lc.pairs else { throw ParseError("loop_control must be a mapping", at: doc.location(of: lc)) }
-        try checkKeys(pairs, allowed: ["loop_var", "index_var", "label", "pause", "extended", "extended_allitems"], what: "loop_control", in: doc)
+        try throwIfAny(keyProblems(pairs, allowed: PlaybookKeywords.loopControl, what: "loop_control", in: doc))
         if let v = lc["loop_var"] { control.loopVar = try identifier(v, "loop_var", in: doc) }
         if let v = lc["index_var"] { control.indexVar = try identifier(v, "index_var", in: doc) }
         if let v = lc["label"] { control.label = Value(v) }
+        if let v = lc["extended"] { control.extended = Value(v) }
+        if let v = lc["extended_allitems"] { control.extendedAllItems = Value(v) }
+        if let v = lc["pause"] { control.pause = Value(v) }
         return control
     }
 
     func conditions(_ node: YAMLNode) -> [Value] {
         node.items?.map(Value.init) ?? [Value(node)]
-    }
-
-    // MARK: Roles
-
-    struct LoadedRole {
-        var tasks: [TaskItem]
-        var handlers: [Task]
-        var defaults: ValueDict
-        var vars: ValueDict
-    }
-
-    func loadRole(_ node: YAMLNode, in doc: LoadedFile, playCommon: TaskCommon) throws -> LoadedRole {
-        let nameNode = node.string != nil ? node : (node["role"] ?? node["name"])
-        guard let nameNode, let name = nameNode.string else {
-            throw ParseError("a role entry is a name or a mapping with 'role: NAME'", at: doc.location(of: node))
-        }
-        let candidates = ([doc.directory + "/roles"] + rolesPath).map { "\($0)/\(name)" } + [resolve(name, against: doc.directory)]
-        guard let path = candidates.first(where: { isDirectory($0) }) else {
-            throw ParseError("role '\(name)' not found (looked in \(candidates.joined(separator: ", ")))", at: doc.location(of: nameNode))
-        }
-        var common = playCommon
-        common.role = RoleContext(name: name, path: path)
-        common.location = doc.location(of: node)
-        if node.pairs != nil {
-            common.when += node["when"].map(conditions) ?? []
-            common.tags += try node["tags"].map { try stringList($0, "tags", in: doc) } ?? []
-            // Role parameters: every other key is a variable of the role's tasks.
-            for pair in node.pairs ?? [] {
-                guard let key = pair.key.string, !["role", "name", "when", "tags", "vars"].contains(key) else { continue }
-                common.vars[key] = Value(pair.value)
-            }
-            if let vars = node["vars"] { common.vars = common.vars.merging(try mapping(vars, "vars", in: doc)) }
-        }
-        func optionalFile(_ folder: String) -> String? {
-            ["main.yml", "main.yaml", "main"].map { "\(path)/\(folder)/\($0)" }.first { FileManager.default.fileExists(atPath: $0) }
-        }
-        func varsFile(_ folder: String) throws -> ValueDict {
-            guard let file = optionalFile(folder) else { return ValueDict() }
-            let vars = try loadDocument(file)
-            if vars.root.isNull { return ValueDict() }
-            return try mapping(vars.root, "\(folder)/main.yml", in: vars)
-        }
-        var handlerCommon = common
-        handlerCommon.when = []
-        return LoadedRole(
-            tasks: try optionalFile("tasks").map { try loadTaskFile($0, common: common) } ?? [],
-            handlers: try optionalFile("handlers").map { try loadTaskFile($0, common: handlerCommon).flatMap(\.flattenedTasks) } ?? [],
-            defaults: try varsFile("defaults"),
-            vars: try varsFile("vars"))
     }
 
     // MARK: Files
@@ -346,13 +514,21 @@ public struct PlaybookLoader {
 
     // MARK: Checked conversions
 
-    func checkKeys(_ pairs: [YAMLPair], allowed: Set<String>, what: String, in doc: LoadedFile) throws {
-        for pair in pairs {
+    /// One problem per key that is not among `allowed` (modules are checked by the task itself).
+    func keyProblems(_ pairs: [YAMLPair], allowed: Set<String>, what: String, in doc: LoadedFile) -> [Error] {
+        pairs.compactMap { pair -> Error? in
             let key = YAMLJSON.keyText(pair.key)
-            if allowed.contains(key) { continue }
-            if what == "task" || what == "block", resolveModule(key) != nil { continue }
-            throw ParseError("'\(key)' is not a \(what) keyword\(Suggestion.hint(for: key, in: Array(allowed)))", at: doc.location(of: pair.key))
+            if allowed.contains(key) { return nil }
+            let message = PlaybookKeywords.refusal(key, on: what).map { "'\(key)': \($0)" }
+                ?? (what == "block" ? AnsibleNames.missingModule(key).map { "a block runs tasks, not a module: \($0)" } : nil)
+                ?? "'\(key)' is not a \(what) keyword\(Suggestion.hint(for: key, in: Array(allowed)))"
+            return ParseError(message, at: doc.location(of: pair.key))
         }
+    }
+
+    func throwIfAny(_ problems: [Error]) throws {
+        if problems.count == 1 { throw problems[0] }
+        if !problems.isEmpty { throw ParseErrors(problems) }
     }
 
     func scalarText(_ node: YAMLNode, _ key: String, in doc: LoadedFile) throws -> String {
@@ -379,6 +555,15 @@ public struct PlaybookLoader {
         return b
     }
 
+    func integerOrTemplate(_ node: YAMLNode, _ key: String, in doc: LoadedFile) throws -> Value {
+        switch node.value {
+        case .int(let n): return .int(n)
+        case .string(let s) where Templar.containsTemplate(s): return .string(s)
+        case .string(let s) where Int(s.trimmingSpaces) != nil: return .int(Int(s.trimmingSpaces) ?? 0)
+        default: throw ParseError("'\(key)' must be a whole number", at: doc.location(of: node))
+        }
+    }
+
     func number(_ node: YAMLNode, _ key: String, in doc: LoadedFile) throws -> Double {
         switch node.value {
         case .int(let i): return Double(i)
@@ -391,6 +576,10 @@ public struct PlaybookLoader {
 
     func mapping(_ node: YAMLNode, _ key: String, in doc: LoadedFile) throws -> ValueDict {
         if node.isNull { return ValueDict() }
+        if key == "vars", node.items != nil {
+            throw ParseError("'vars' must be a mapping of names to values; a list of mappings is refused by Ansible 2.19 too "
+                + "(\"Vars in a Play must be specified as a dictionary\"): merge the list's entries into one mapping", at: doc.location(of: node))
+        }
         guard node.pairs != nil, case .dict(let d) = Value(node) else {
             throw ParseError("'\(key)' must be a mapping of names to values", at: doc.location(of: node))
         }

@@ -2,7 +2,8 @@
 public enum Suggestion {
     /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
     public static func nearest(to word: String, in candidates: [String]) -> String? {
-        let limit = max(2, word.count / 3)
+        // Two edits in a short name make another word ('git' is not a typo of 'apt').
+        let limit = word.count <= 4 ? 1 : max(2, word.count / 3)
         var best: (name: String, distance: Int)?
         for candidate in candidates {
             let d = distance(word.lowercased(), candidate.lowercased())

@@ -232,7 +232,17 @@ struct TemplateEvaluator {
     }
 
     func call(_ callee: TemplateExpression, _ call: TemplateCallArguments, at offset: Int) throws -> TemplateOperand {
+        if case .name(let name, let nameOffset) = callee, let macro = macro(named: name) {
+            do {
+                return try self.call(macro, try self.arguments(call, for: "macro '\(name)'"))
+            } catch var error as TemplateError {
+                if error.offset == nil { error.offset = nameOffset }
+                throw error
+            }
+        }
         switch callee {
+        case .name("caller", _) where !isLocal("caller") && !locals.macroState.callers.isEmpty:
+            return try callCaller()
         case .name(let name, let nameOffset) where TemplateGlobals.isFunction(name) && !isLocal(name):
             let arguments = try self.arguments(call, for: "\(name)()")
             do {

@@ -49,6 +49,9 @@ indirect enum TemplateNode {
     case setAttribute(object: String, attribute: String, TemplateExpression, at: Int)
     case setBlock(target: String, body: [TemplateNode])
     case with(assignments: [(name: String, value: TemplateExpression)], body: [TemplateNode])
+    case macro(TemplateMacro)
+    /// `{% call name(...) %}body{% endcall %}`: the call, with the body `caller()` renders.
+    case callBlock(TemplateExpression, body: [TemplateNode], at: Int)
 }
 
 struct TemplateForLoop {

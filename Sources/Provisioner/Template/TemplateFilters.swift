@@ -20,6 +20,7 @@ enum TemplateFilters {
         var table = core
         for (name, filter) in collections { table[name] = filter }
         for (name, filter) in data { table[name] = filter }
+        for (name, filter) in comments { table[name] = filter }
         return table
     }()
 

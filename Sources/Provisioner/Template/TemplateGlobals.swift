@@ -3,7 +3,7 @@ import Foundation
 /// Global functions: `range()`, `lookup()`/`query()`, `dict()`, `namespace()`.
 enum TemplateGlobals {
     static let functions: Set<String> = ["range", "lookup", "query", "q", "dict", "namespace"]
-    static let lookups = ["env", "file", "vars", "items", "list", "indexed_items"]
+    static let lookups = ["env", "file", "vars", "items", "list", "indexed_items"] + TemplateLookups.names
     /// `range()` may not build more than this many numbers (Jinja's sandbox uses the same bound).
     static let maxRange = 100_000
 
@@ -101,7 +101,10 @@ enum TemplateGlobals {
         case "indexed_items":
             results = TemplateFilters.flatten(terms, levels: 1, skipNulls: false).enumerated().map { .list([.int($0.offset), $0.element]) }
         default:
-            throw TemplateError("lookup plugin '\(plugin)' not found" + Suggestion.hint(for: name, in: lookups))
+            guard let found = try TemplateLookups.run(name, terms: terms, options: options, evaluator: evaluator) else {
+                throw TemplateError("lookup plugin '\(plugin)' not found" + Suggestion.hint(for: name, in: lookups))
+            }
+            results = found
         }
         if wantList || results.isEmpty { return .list(results) }
         // Without wantlist Ansible unwraps one result and joins several strings with commas.

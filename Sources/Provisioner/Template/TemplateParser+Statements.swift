@@ -67,11 +67,14 @@ extension TemplateParser {
         case "for": advance(); return try parseFor(at: token.offset)
         case "set": advance(); return try parseSet(at: token.offset)
         case "with": advance(); return try parseWith()
-        case "include", "import", "from", "extends", "block", "macro", "call", "filter", "do",
+        case "macro": advance(); return try parseMacro(at: token.offset)
+        case "call": advance(); return try parseCallBlock(at: token.offset)
+        case "include", "import", "from", "extends", "block", "filter", "do",
              "break", "continue", "autoescape", "trans", "pluralize":
             throw TemplateError("the '\(tag)' tag is not supported here", at: token.offset)
         default:
-            let known = ["if", "for", "set", "with", "elif", "else", "endif", "endfor", "endset", "endwith", "raw", "endraw"]
+            let known = ["if", "for", "set", "with", "macro", "call", "elif", "else", "endif", "endfor", "endset", "endwith",
+                         "endmacro", "endcall", "raw", "endraw"]
             let hint = endTagStack.isEmpty ? Suggestion.hint(for: tag, in: known) : ""
             throw TemplateError("Encountered unknown tag '\(tag)'.\(hint)" + lookingFor(), at: token.offset)
         }

@@ -41,6 +41,13 @@ extension TemplateEvaluator {
                 scopes.append(scope)
                 defer { scopes.removeLast() }
                 try render(body, into: &out, budget: &budget)
+            case .macro(let macro):
+                locals.macroState.macros[macro.name] = macro
+            case .callBlock(.call(.name(let name, _), let call, _), let body, let at):
+                guard let macro = macro(named: name) else { throw TemplateError("'\(name)' is undefined: call blocks call macros", at: at) }
+                out += try self.call(macro, try arguments(call, for: "macro '\(name)'"), caller: body).get().pythonText
+            case .callBlock(_, _, let at):
+                throw TemplateError("expected a macro call after 'call'", at: at)
             }
         }
     }
@@ -162,6 +169,7 @@ extension TemplateEvaluator {
 /// The local variables of one render.
 final class TemplateLocals {
     var scopes: [[String: Value]] = []
+    var macroState = TemplateMacroState()
 }
 
 /// Jinja2's `loop` variable for one running `for`.

@@ -34,7 +34,7 @@ final class ModulePackageTests: XCTestCase {
 
     func testNamesAliasesAndArguments() throws {
         XCTAssertEqual(PackageModule.name, "package")
-        XCTAssertEqual(PackageModule.aliases, ["apt", "dnf"])
+        XCTAssertEqual(PackageModule.aliases, ["apt", "dnf", "yum"])
         XCTAssertEqual(try package(["pkg": "curl, jq"]).names, ["curl", "jq"])
         XCTAssertEqual(try package(["package": ["curl", " jq "]]).names, ["curl", "jq"])
         XCTAssertEqual(try package(["name": "curl", "state": "installed"]).state, .present)
@@ -45,7 +45,7 @@ final class ModulePackageTests: XCTestCase {
 
     func testArgumentErrorsSayWhatIsWrong() {
         XCTAssertThrowsError(try package(["state": "present"])) { error in
-            XCTAssertTrue("\(error)".contains("needs the argument 'name'"), "\(error)")
+            XCTAssertEqual((error as? ModuleError)?.message, "one of the following is required: name, update_cache, upgrade, autoremove")
         }
         XCTAssertThrowsError(try package(["name": .list([])])) { error in
             XCTAssertEqual((error as? ModuleError)?.message, "name must list at least one package")
@@ -79,20 +79,98 @@ final class ModulePackageTests: XCTestCase {
         XCTAssertEqual(plan.result["state"], "present")
     }
 
-    func testConvergedHostIsNoChangeEvenWithUpdateCache() throws {
+    func testConvergedHostRefreshesTheIndexWithoutAChange() throws {
+        // As Ansible: update_cache refreshes every time, and the refresh alone is no change of the task.
         let module = try package(["name": ["bash", "coreutils"], "update_cache": true])
         let plan = try F.plan(module, commands: [dpkg(["bash", "coreutils"]): dpkgAnswer(["bash\tii \t5.2\tamd64", "coreutils\thi \t9.1-1\tamd64"])],
                               context: apt)
         XCTAssertFalse(plan.isChanged)
-        XCTAssertEqual(plan.result["cache_updated"], false)
+        XCTAssertEqual(plan.steps.map(\.command), [Command(["apt-get", "update", "-q"])])
+        XCTAssertEqual(plan.result["cache_updated"], true)
+        let refreshed = plan.steps[0].interpret(StepRun(output: F.ok("Reading package lists...\n")))
+        XCTAssertFalse(refreshed.changed)
+        XCTAssertTrue(refreshed.touched, "later observations must be read again")
+        XCTAssertEqual(plan.steps[0].interpret(StepRun(output: F.failed(100, "", "E: Failed to fetch x\n"))).failure,
+                       "Failed to update the package index: E: Failed to fetch x")
     }
 
-    func testUpdateCacheIsTheFirstActionOfTheInstall() throws {
+    func testUpdateCacheComesBeforeTheInstall() throws {
         let module = try package(["name": "curl", "update_cache": true])
         let plan = try F.plan(module, commands: [dpkg(["curl"]): dpkgAnswer([], unknown: true)], context: apt)
-        XCTAssertEqual(plan.changes.count, 1)
-        XCTAssertEqual(plan.actions, [.run(Command(["apt-get", "update", "-q"])), aptInstall(["curl"])])
+        XCTAssertEqual(plan.steps.map(\.command), [Command(["apt-get", "update", "-q"])])
+        XCTAssertEqual(plan.actions, [aptInstall(["curl"])])
         XCTAssertEqual(plan.result["cache_updated"], true)
+    }
+
+    func testUpdateCacheAloneIsAChangeUnlessTheIndexIsFresh() throws {
+        let module = try package(["update_cache": true])
+        XCTAssertEqual(module.observations(apt), [])
+        let plan = try F.plan(module, context: apt)
+        XCTAssertEqual(plan.summaries, ["update the package index"])
+        XCTAssertEqual(plan.actions, [.run(Command(["apt-get", "update", "-q"]))])
+        // cache_valid_time: the stamp of the last update against the host's clock.
+        let valid = try package(["cache_valid_time": 3600])
+        XCTAssertEqual(valid.observations(apt), [.command(PackageManager.aptCacheAge)])
+        let fresh = try F.plan(valid, commands: [PackageManager.aptCacheAge: F.ok("1700000000\n1700003000\n")], context: apt)
+        XCTAssertFalse(fresh.isChanged)
+        XCTAssertEqual(fresh.result["cache_updated"], false)
+        let stale = try F.plan(valid, commands: [PackageManager.aptCacheAge: F.ok("1700000000\n1700003601\n")], context: apt)
+        XCTAssertEqual(stale.summaries, ["update the package index"])
+        // dnf reports a refresh alone as no change, as Ansible's dnf does.
+        let onDnf = try F.plan(module, context: dnf)
+        XCTAssertFalse(onDnf.isChanged)
+        XCTAssertEqual(onDnf.steps.map(\.command), [Command(["dnf", "makecache"])])
+    }
+
+    func testUpgradeIsPlannedFromApsSimulation() throws {
+        let simulate = PackageManager.aptSimulation(["dist-upgrade"])
+        let module = try package(["upgrade": "dist", "autoremove": true])
+        XCTAssertEqual(module.observations(apt), [.command(simulate), .command(PackageManager.aptSimulation(["autoremove"]))])
+        let plan = try F.plan(module, commands: [
+            simulate: F.ok("Reading package lists...\n2 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.\nInst bash\n"),
+            PackageManager.aptSimulation(["autoremove"]): F.ok("0 upgraded, 0 newly installed, 1 to remove and 0 not upgraded.\n"),
+        ], context: apt)
+        XCTAssertEqual(plan.summaries, ["upgrade the system: 2 upgraded, 1 newly installed, 0 to remove",
+                                        "autoremove: 0 upgraded, 0 newly installed, 1 to remove"])
+        XCTAssertEqual(plan.actions, [.run(PackageManager.aptCommand(["dist-upgrade", "--auto-remove"], .init())),
+                                      .run(PackageManager.aptCommand(["autoremove"], .init()))])
+        let current = try F.plan(try package(["upgrade": "yes"]), commands: [
+            PackageManager.aptSimulation(["upgrade", "--with-new-pkgs"]): F.ok("0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n"),
+        ], context: apt)
+        XCTAssertFalse(current.isChanged)
+    }
+
+    func testAfterARefreshAptsSummarySaysWhetherLatestChangedAnything() throws {
+        let module = try package(["name": ["bash"], "state": "latest", "update_cache": true, "default_release": "bookworm-backports"])
+        let plan = try F.plan(module, commands: [dpkg(["bash"]): dpkgAnswer(["bash\tii \t5.2\tamd64"])], context: apt)
+        XCTAssertEqual(plan.changes.count, 0)
+        XCTAssertEqual(plan.steps.count, 2)
+        XCTAssertEqual(plan.steps[1].command.argv.suffix(3), ["-t", "bookworm-backports", "bash"])
+        let none = plan.steps[1].interpret(StepRun(output: F.ok("Reading...\n0 upgraded, 0 newly installed, 0 to remove and 5 not upgraded.\n")))
+        XCTAssertFalse(none.changed)
+        XCTAssertTrue(plan.steps[1].interpret(StepRun(output: F.ok("x\n1 upgraded, 0 newly installed, 0 to remove and 4 not upgraded.\n"))).changed)
+        XCTAssertEqual(module.observations(apt).last,
+                       .command(["env", "LC_ALL=C", "apt-cache", "-o", "APT::Default-Release=bookworm-backports", "policy", "bash"]))
+    }
+
+    func testOptionsOfTheOtherFamilyAreRefused() throws {
+        let onApt = try F.plan(try package(["name": "curl", "enablerepo": "epel"]), commands: [dpkg(["curl"]): dpkgAnswer([], unknown: true)],
+                               context: apt)
+        XCTAssertEqual(onApt.failure?.hasPrefix("enablerepo and disablerepo are dnf options"), true)
+        XCTAssertEqual(try F.plan(try package(["upgrade": "yes"]), context: dnf).failure?.hasPrefix("upgrade is an apt option"), true)
+        XCTAssertEqual(try F.plan(try package(["name": "jq", "default_release": "x"]), commands: [rpm(["jq"]): F.ok("")], context: dnf).failure,
+                       "default_release is an apt option; this host uses dnf (use enablerepo)")
+    }
+
+    func testDnfRepositoriesReachEveryCommand() throws {
+        let module = try package(["name": ["jq", "podman"], "state": "latest", "enablerepo": ["epel", "crb"], "disablerepo": "updates-testing"])
+        let repos = ["--enablerepo=epel", "--enablerepo=crb", "--disablerepo=updates-testing"]
+        let check = ["env", "LC_ALL=C", "dnf", "-q"] + repos + ["check-update", "jq", "podman"]
+        XCTAssertEqual(module.observations(dnf), [.command(rpm(["jq", "podman"])), .command(check)])
+        let plan = try F.plan(module, commands: [rpm(["jq", "podman"]): F.ok("podman\tpodman\t5.1-1\n"),
+                                                 check: CommandOutput(status: 100, stdout: "podman.x86_64  5.2-1  updates\n")], context: dnf)
+        XCTAssertEqual(plan.actions, [.run(Command(["dnf", "install", "-y"] + repos + ["jq"])),
+                                      .run(Command(["dnf", "upgrade", "-y"] + repos + ["podman"]))])
     }
 
     func testLeftoversAndHalfInstalledPackagesAreInstalled() throws {
@@ -147,7 +225,7 @@ final class ModulePackageTests: XCTestCase {
 
     func testLatestUpgradesOnlyWhatHasANewerCandidate() throws {
         let names = ["bash", "coreutils", "nano", "curl"]
-        let module = try package(["name": .list(names.map { .string($0) }), "state": "latest", "update_cache": true])
+        let module = try package(["name": .list(names.map { .string($0) }), "state": "latest"])
         XCTAssertEqual(module.observations(apt), [.command(dpkg(names)), .command(policy(names))])
         let plan = try F.plan(module, commands: [
             dpkg(names): dpkgAnswer(["bash\tii \t5.2.15-2+b8\tamd64", "coreutils\tii \t9.1-1\tamd64", "nano\thi \t7.2-1\tamd64"], unknown: true),
@@ -155,7 +233,7 @@ final class ModulePackageTests: XCTestCase {
         ], context: apt)
         // nano is held: apt would refuse to change it under -y, so latest leaves it.
         XCTAssertEqual(plan.summaries, ["install curl; upgrade bash"])
-        XCTAssertEqual(plan.actions, [.run(Command(["apt-get", "update", "-q"])), aptInstall(["curl", "bash"])])
+        XCTAssertEqual(plan.actions, [aptInstall(["curl", "bash"])])
         XCTAssertEqual(plan.changes.first?.diff?.after, "curl: installed\nbash: 5.2.15-2+b13\n")
         XCTAssertEqual(plan.result["state"], "latest")
     }
@@ -180,10 +258,11 @@ final class ModulePackageTests: XCTestCase {
                                commands: answer, context: apt)
         XCTAssertEqual(purge.summaries, ["purge vim, nano"])
         XCTAssertEqual(purge.actions.first.map { if case .run(let c) = $0 { return Array(c.argv.prefix(2)) } else { return [] } }, ["apt-get", "purge"])
-        // update_cache never refreshes for a removal.
+        // A removal refreshes too when asked (Ansible does), and is still no change when nothing is there.
         let converged = try F.plan(try package(["name": "acl", "state": "absent", "update_cache": true]),
                                    commands: [dpkg(["acl"]): dpkgAnswer(["acl\tun \t\t"])], context: apt)
         XCTAssertFalse(converged.isChanged)
+        XCTAssertEqual(converged.steps.count, 1)
     }
 
     func testBrokenPackageDatabaseFails() throws {
@@ -198,7 +277,10 @@ final class ModulePackageTests: XCTestCase {
         let module = try package(["name": ["podman", "uidmap"], "update_cache": true])
         let plan = try F.plan(module, commands: [dpkg(["podman", "uidmap"]): dpkgAnswer([], unknown: true)], context: check)
         XCTAssertEqual(plan.summaries, ["install podman, uidmap"])
-        XCTAssertEqual(plan.actions.count, 2)
+        XCTAssertEqual(plan.actions.count, 1)
+        // Check mode refreshes nothing, but says the index would be (Ansible's cache_updated).
+        XCTAssertFalse(plan.steps.contains { $0.runsInCheckMode })
+        XCTAssertEqual(plan.result["cache_updated"], true)
     }
 
     /// The apt probes on this machine, when it has them: real output parses as the fixtures assume.
@@ -224,7 +306,8 @@ final class ModulePackageTests: XCTestCase {
         XCTAssertEqual(module.observations(dnf), [.command(rpm(["podman", "vim", "jq"]))])
         let plan = try F.plan(module, commands: [rpm(["podman", "vim", "jq"]): F.ok("vim\tvim-enhanced\t9.1.0-1.fc40\n")], context: dnf)
         XCTAssertEqual(plan.summaries, ["install podman, jq"])
-        XCTAssertEqual(plan.actions, [.run(Command(["dnf", "makecache"])), .run(Command(["dnf", "install", "-y", "podman", "jq"]))])
+        XCTAssertEqual(plan.steps.map(\.command), [Command(["dnf", "makecache"])])
+        XCTAssertEqual(plan.actions, [.run(Command(["dnf", "install", "-y", "podman", "jq"]))])
         XCTAssertEqual(plan.result["pkg_mgr"], "dnf")
     }
 
