@@ -160,7 +160,9 @@ struct PlaybookCheck {
                 args[key] = value
             }
             let templated = Set(args.filter { $0.value.containsTemplate }.map(\.key))
-            _ = try ModuleArguments.validate(args, against: type.arguments, module: task.moduleAsWritten, templated: templated)
+            let validated = try ModuleArguments.validate(args, against: type.arguments, module: task.moduleAsWritten, templated: templated)
+            // Literal arguments are checked whole here (a port out of range inside `sections`), before any host.
+            if templated.isEmpty && task.loop == nil { _ = try type.init(validated) }
         } catch let e as ArgumentError {
             note(location(e.argument), e.message)
         } catch let e as ModuleError {
