@@ -120,6 +120,11 @@ final class HostRun {
         for key in caches.keys { caches[key]?.invalidate() }
     }
 
+    /// Before `actions` run: every cache makes stale what they can affect.
+    func invalidateObservations(after actions: [Action]) {
+        for key in caches.keys { caches[key]?.invalidate(after: actions) }
+    }
+
     /// `meta: reset_connection`: the next task opens new sessions (and observes afresh).
     func resetConnection() {
         connection.reset()
@@ -251,7 +256,8 @@ final class HostRun {
                 return coordinator.throttled(task.common.location.description, limit: limit) { execute(task, handler: handler) }
             }
         } catch {
-            return fail(name: task.displayName, location: task.common.location, message: describe(error, task: task))
+            return fail(name: task.displayName, location: task.common.location, message: describe(error, task: task),
+                        hidden: hides(task.common, templar))
         }
         execute(task, handler: handler)
     }
@@ -310,7 +316,8 @@ final class HostRun {
             outcomes.append(outcome)
             register = .dict(outcome.result)
         }
-        if let name = task.register { hostVars[name] = register }
+        // A result is the host's data: marked, it is never rendered as a template again.
+        if let name = task.register { hostVars[name] = .untrusted(register) }
         let ignoreErrors = ignoresErrors(task, templar)
         count(outcomes, ignoreErrors: ignoreErrors, ignoreUnreachable: (try? isTrue(task.common.ignoreUnreachable, templar)) ?? false)
         if outcomes.contains(where: { $0.status == .changed }) {
@@ -320,7 +327,7 @@ final class HostRun {
         if failedHere {
             if rescueDepth > 0 {
                 hostVars["ansible_failed_task"] = failedTaskValue(task)
-                hostVars["ansible_failed_result"] = register
+                hostVars["ansible_failed_result"] = .untrusted(register)
             }
             coordinator.noteFailure(host, fatal: task.common.anyErrorsFatal ?? false)
         }
@@ -364,7 +371,7 @@ final class HostRun {
                 return ItemOutcome(status: .skipped, message: "conditional result was False: \(condition)",
                                    result: ["changed": false, "skipped": true, "false_condition": .string(condition)])
             }
-            let hidden = try isTrue(task.common.noLog, templar)
+            let hidden = hides(task.common, templar)
             var outcome = try retrying(task, templar) { attempt in
                 do {
                     var outcome: ItemOutcome
@@ -443,9 +450,10 @@ final class HostRun {
         try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome, via: target?.transport, environment: environment)
         absorbFacts(outcome.result["ansible_facts"])
         guard plan.isChanged, !checkMode, outcome.status != .failed else { return outcome }
-        invalidateObservations()
+        let actions = plan.adding(environment: environment).changes.flatMap(\.actions)
+        invalidateObservations(after: actions)
         let transport = try target?.transport ?? transport(runAs)
-        for action in plan.adding(environment: environment).changes.flatMap(\.actions) {
+        for action in actions {
             outcome.commands.append(action.summary)
             let applied = try transport.perform(action)
             if let output = applied.output {
@@ -475,7 +483,7 @@ final class HostRun {
     func applyOverrides(_ task: Task, _ templar: Templar, _ outcome: inout ItemOutcome) throws {
         guard task.changedWhen != nil || task.failedWhen != nil, outcome.status != .skipped else { return }
         var extra = ValueDict()
-        if let name = task.register { extra[name] = .dict(outcome.result) }
+        if let name = task.register { extra[name] = .untrusted(.dict(outcome.result)) }
         let bound = makeTemplar(templar.variables.merging(extra), task.common)
         // As Ansible: changed_when is evaluated on failed results too, so a failure that
         // failed_when then forgives ends ok unless changed_when says changed.
@@ -523,11 +531,12 @@ final class HostRun {
             return outcome
         case .setFact:
             var result = ValueDict()
-            for (key, value) in args where key != "cacheable" {
-                let rendered = try templar.render(value)
+            for (key, raw) in args where key != "cacheable" {
+                // What a template produced is data from then on (Ansible 2.19): stored marked.
+                let value = raw.needsRendering ? Value.untrusted(try templar.render(raw)) : raw
                 let name = try templar.renderString(key)
-                hostVars[name] = rendered
-                result[name] = rendered
+                hostVars[name] = value
+                result[name] = value
             }
             return ItemOutcome(status: .ok, result: ["ansible_facts": .dict(result), "changed": false])
         case .assert:
@@ -602,6 +611,11 @@ final class HostRun {
         }
     }
 
+    /// Whether `no_log` hides what the task says (see `NoLog`).
+    func hides(_ common: TaskCommon, _ templar: @autoclosure () -> Templar) -> Bool {
+        NoLog.hides(common.noLog) { try isTrue($0, templar()) }
+    }
+
     func ignoresErrors(_ task: Task, _ templar: Templar) -> Bool {
         (try? isTrue(task.common.ignoreErrors, templar)) ?? false
     }
@@ -642,7 +656,8 @@ final class HostRun {
         r.changes = outcome.changes
         r.diffs = outcome.diffs
         r.commands = outcome.commands
-        r.hidden = outcome.hidden
+        // Also for outcomes that failed before the item's no_log was known.
+        r.hidden = outcome.hidden || hides(task.common, makeTemplar(scope(task.common), task.common))
         r.delegatedTo = outcome.delegatedTo
         r.showDiff = outcome.showDiff
         r.seconds = seconds
@@ -650,9 +665,10 @@ final class HostRun {
         reporter.report(r)
     }
 
-    func fail(name: String, location: SourceLocation, message: String) {
+    func fail(name: String, location: SourceLocation, message: String, hidden: Bool = false) {
         var r = TaskReport(host: host, task: name, location: location, status: .failed)
         r.message = message
+        r.hidden = hidden
         reporter.report(r)
         stats.failed += 1
         failed = true

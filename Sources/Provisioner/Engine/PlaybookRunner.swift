@@ -30,7 +30,8 @@ public final class PlaybookRunner: HostDirectory {
         let scope = inventoryVars.merging(play.vars).merging(engine.options.extraVars)
         var vars = inventoryVars
         for (key, value) in play.vars.merging(engine.options.extraVars) where key.hasPrefix("ansible_") {
-            vars[key] = try Templar(variables: scope).render(value)
+            let rendered = try Templar(variables: scope).render(value)
+            vars[key] = value.needsRendering ? .untrusted(rendered) : rendered
         }
         let keywords = keywords ?? ConnectionKeywords(connection: play.connection, remoteUser: play.remoteUser, port: play.port)
         return keywords.defaults(under: vars)
@@ -60,16 +61,35 @@ public final class PlaybookRunner: HostDirectory {
             let connection: HostConnection
             switch kind {
             case "local"?:
-                connection = LocalConnection()
+                connection = LocalConnection(host: host, hostLock: hostLock)
             case nil where inventory.isImplicitLocalhost(host):
-                connection = LocalConnection()
+                connection = LocalConnection(host: host, hostLock: hostLock)
             case nil, "ssh"?, "smart"?, "paramiko"?:
-                connection = RemoteConnection(try SSHConnection(host: host, variables: vars, config: engine.config))
+                connection = RemoteConnection(try SSHConnection(host: host, variables: vars, config: engine.config, hostLock: hostLock))
             case let other?:
                 throw TransportError("\(host): ansible_connection=\(other) is not supported (use local or ssh)", unreachable: true)
             }
             connections[key] = connection
             return connection
+        }
+    }
+
+    /// One apply per host at a time (see `HostLock`): waits and leftovers are reported as warnings,
+    /// the leftovers only under -v.
+    var hostLock: HostLock {
+        let reporter = engine.reporter, options = engine.options
+        return HostLock(timeout: options.lockTimeout, removesLeftovers: !options.checkMode) { host, event in
+            switch event {
+            case .waiting(let holder):
+                reporter.warning("\(host): waiting for \(holder) to finish (up to \(options.lockTimeout) s, --lock-timeout)")
+            case .unavailable:
+                reporter.warning("\(host): cannot take the host lock (no flock there): another apply at the same time is not kept out")
+            case .removedLeftovers(let paths) where options.verbosity > 0:
+                reporter.warning("\(host): removed \(paths.count) temporary file(s) an interrupted run left: "
+                    + paths.map(HostLock.printable).joined(separator: ", "))
+            case .removedLeftovers:
+                break
+            }
         }
     }
 
