@@ -292,19 +292,11 @@ struct GetURLModule: Module {
     fi
     export PV_HEADERS
     provision_fetch "$tool" "" "$t/body" "$t/meta" 2> "$t/err" || fail "$(tr '\n' ' ' < "$t/err")"
-    awk '/^HTTP\//{b=""} {b=b $0 "\n"} END{printf "%s", b}' "$t/meta" > "$t/last"
-    status=$(awk 'NR==1{print $2}' "$t/last")
+    status=$(awk '/^HTTP\//{s=$2} END{print s}' "$t/meta")
     [ "$status" = 304 ] && finish
     [ "$status" = 200 ] || fail "Request failed"
     if [ "$isdir" = 1 ]; then
-      name=$(sed -n 's/^[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Dd][Ii][Ss][Pp][Oo][Ss][Ii][Tt][Ii][Oo][Nn]:.*[Ff][Ii][Ll][Ee][Nn][Aa][Mm][Ee]= *"\{0,1\}\([^";]*\)"\{0,1\}.*/\1/p' "$t/last" | tail -n 1)
-      name=${name##*/}
-      if [ -z "$name" ] || [ "$name" = . ] || [ "$name" = .. ]; then
-        final=$(sed -n '1s/^url //p' "$t/meta"); final=${final:-$PV_URL}
-        name=$(printf '%s\n' "$final" | sed 's/[?#].*//; s|^[A-Za-z][A-Za-z0-9+.-]*://[^/]*||; s|.*/||')
-        [ -n "$name" ] || name=index.html
-      fi
-      dest=${dest%/}/$name
+      dest=${dest%/}/$(provision_name "$t/meta")
       printf 'dest\t%s\n' "$dest"
     fi
     src_sum=$(sha1sum < "$t/body" | cut -c 1-40)

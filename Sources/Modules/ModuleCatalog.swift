@@ -28,6 +28,8 @@ public enum ModuleCatalog {
         QuadletModule.self,
         ContainerModule.self,
         ImageModule.self,
+        VolumeBackupModule.self,
+        VolumeRestoreModule.self,
     ]
 
     /// Ansible builtins real playbooks reach for (issue 9 §3).

@@ -202,20 +202,12 @@ struct URIModule: Module {
     if [ "$PV_BODY" = 1 ]; then cat > "$t/request"; body=$t/request; fi
     if [ -n "$src" ]; then [ -r "$src" ] || fail "Unable to open source file $src"; body=$src; fi
     provision_fetch "$tool" "$body" "$t/body" "$t/meta" 2> "$t/err" || fail "$(tr '\n' ' ' < "$t/err")"
-    awk '/^HTTP\//{b=""} {b=b $0 "\n"} END{printf "%s", b}' "$t/meta" > "$t/last"
-    status=$(awk 'NR==1{print $2}' "$t/last")
+    status=$(awk '/^HTTP\//{s=$2} END{print s}' "$t/meta")
     printf 'size\t%s\n' "$(wc -c < "$t/body")"
     if [ -n "$dest" ]; then
       final=$dest
       if [ "$isdir" = 1 ]; then
-        name=$(sed -n 's/^[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Dd][Ii][Ss][Pp][Oo][Ss][Ii][Tt][Ii][Oo][Nn]:.*[Ff][Ii][Ll][Ee][Nn][Aa][Mm][Ee]= *"\{0,1\}\([^";]*\)"\{0,1\}.*/\1/p' "$t/last" | tail -n 1)
-        name=${name##*/}
-        if [ -z "$name" ] || [ "$name" = . ] || [ "$name" = .. ]; then
-          u=$(sed -n '1s/^url //p' "$t/meta"); u=${u:-$PV_URL}
-          name=$(printf '%s\n' "$u" | sed 's/[?#].*//; s|^[A-Za-z][A-Za-z0-9+.-]*://[^/]*||; s|.*/||')
-          [ -n "$name" ] || name=index.html
-        fi
-        final=${dest%/}/$name
+        final=${dest%/}/$(provision_name "$t/meta")
       fi
       case " $codes " in *" $status "*) wanted=1 ;; *) wanted=0 ;; esac
       if [ "$wanted" = 1 ] && [ "$status" != 304 ]; then

@@ -77,17 +77,13 @@ struct AptKeyModule: Module {
     data) echo @key; printf '%s' "$arg" | gpg --with-colons 2> /dev/null || echo @unreadable ;;
     url)
       t=$(mktemp -d "${TMPDIR:-/tmp}/.provision-apt_key.XXXXXX") || exit 0
-      PV_METHOD=GET PV_URL=$arg PV_TIMEOUT=10 PV_VALIDATE=$validate PV_FOLLOW=1 PV_AGENT=ansible-httpget PV_BODY=0 PV_HEADERS=
-      export PV_METHOD PV_URL PV_TIMEOUT PV_VALIDATE PV_FOLLOW PV_AGENT PV_BODY PV_HEADERS
-      tool=
-      if command -v curl > /dev/null 2>&1; then tool=curl
-      elif wget --version 2> /dev/null | grep -q 'GNU Wget'; then tool=wget
-      elif command -v python3 > /dev/null 2>&1; then tool=python3; fi
-      if [ -z "$tool" ]; then echo @notool
-      elif provision_fetch "$tool" '' "$t/key" "$t/meta" 2> /dev/null && [ "$(awk '/^HTTP\//{s=$2} END{print s}' "$t/meta")" = 200 ]; then
-        printf '@data '; base64 -w 0 < "$t/key"; echo
-        echo @key; gpg --with-colons "$t/key" 2> /dev/null || echo @unreadable
-      else echo @fetchfailed; fi
+      provision_get "$arg" "$validate" "$t/key" 2> /dev/null
+      case $? in
+        0) printf '@data '; base64 -w 0 < "$t/key"; echo
+           echo @key; gpg --with-colons "$t/key" 2> /dev/null || echo @unreadable ;;
+        2) echo @notool ;;
+        *) echo @fetchfailed ;;
+      esac
       rm -rf "$t" ;;
     esac
     exit 0

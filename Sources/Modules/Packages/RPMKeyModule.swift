@@ -47,15 +47,8 @@ struct RPMKeyModule: Module {
     f=$key
     if [ "$url" = 1 ]; then
       t=$(mktemp -d "${TMPDIR:-/tmp}/.provision-rpm_key.XXXXXX") || exit 0; trap 'rm -rf "$t"' EXIT
-      PV_METHOD=GET PV_URL=$key PV_TIMEOUT=10 PV_VALIDATE=$validate PV_FOLLOW=1 PV_AGENT=ansible-httpget PV_BODY=0 PV_HEADERS=
-      export PV_METHOD PV_URL PV_TIMEOUT PV_VALIDATE PV_FOLLOW PV_AGENT PV_BODY PV_HEADERS
-      tool=
-      if command -v curl > /dev/null 2>&1; then tool=curl
-      elif wget --version 2> /dev/null | grep -q 'GNU Wget'; then tool=wget
-      elif command -v python3 > /dev/null 2>&1; then tool=python3; fi
-      [ -n "$tool" ] || { echo @notool; exit 0; }
-      provision_fetch "$tool" '' "$t/key" "$t/meta" 2> /dev/null && [ "$(awk '/^HTTP\//{s=$2} END{print s}' "$t/meta")" = 200 ] \
-        || { echo @fetchfailed; exit 0; }
+      provision_get "$key" "$validate" "$t/key" 2> /dev/null
+      case $? in 0) ;; 2) echo @notool; exit 0 ;; *) echo @fetchfailed; exit 0 ;; esac
       printf '@data '; base64 -w 0 < "$t/key"; echo
       f=$t/key
     fi

@@ -140,6 +140,32 @@ enum HTTPFetch {
       { printf 'url %s\n' "$pf_url"; tr -d '\r' < "$pf_meta.raw"; } > "$pf_meta"
       rm -f "$pf_meta.raw"
     }
+    # provision_name META: the file name a response suggests (Content-Disposition of the last
+    # response, else the last segment of the final URL's path, else index.html).
+    provision_name() {
+      pn=$(awk '/^HTTP\//{b=""} {b=b $0 "\n"} END{printf "%s", b}' "$1" \
+        | sed -n 's/^[Cc][Oo][Nn][Tt][Ee][Nn][Tt]-[Dd][Ii][Ss][Pp][Oo][Ss][Ii][Tt][Ii][Oo][Nn]:.*[Ff][Ii][Ll][Ee][Nn][Aa][Mm][Ee]= *"\{0,1\}\([^";]*\)"\{0,1\}.*/\1/p' | tail -n 1)
+      pn=${pn##*/}
+      if [ -z "$pn" ] || [ "$pn" = . ] || [ "$pn" = .. ]; then
+        pu=$(sed -n '1s/^url //p' "$1"); pu=${pu:-$PV_URL}
+        pn=$(printf '%s\n' "$pu" | sed 's/[?#].*//; s|^[A-Za-z][A-Za-z0-9+.-]*://[^/]*||; s|.*/||')
+      fi
+      printf '%s\n' "${pn:-index.html}"
+    }
+    # provision_get URL VALIDATE OUT: a plain GET with the first tool the host has; 0 for a 200,
+    # 2 when the host has no tool, 1 otherwise (why on stderr).
+    provision_get() {
+      PV_METHOD=GET PV_URL=$1 PV_TIMEOUT=10 PV_VALIDATE=$2 PV_FOLLOW=1 PV_AGENT=ansible-httpget PV_BODY=0 PV_HEADERS=
+      export PV_METHOD PV_URL PV_TIMEOUT PV_VALIDATE PV_FOLLOW PV_AGENT PV_BODY PV_HEADERS
+      if command -v curl > /dev/null 2>&1; then pg=curl
+      elif wget --version 2> /dev/null | grep -q 'GNU Wget'; then pg=wget
+      elif command -v python3 > /dev/null 2>&1; then pg=python3
+      else return 2
+      fi
+      provision_fetch "$pg" '' "$3" "$3.meta" || return 1
+      pg=$(awk '/^HTTP\//{s=$2} END{print s}' "$3.meta"); rm -f "$3.meta"
+      [ "$pg" = 200 ] || { echo "HTTP status $pg" >&2; return 1; }
+    }
     PROVISION_FETCH_PY='
     import os, socket, ssl, sys, http.client, urllib.error, urllib.request
     body, out, meta = sys.argv[1:4]
@@ -339,22 +365,14 @@ extension HTTPFetch {
     /// `status<TAB>CODE` and `body<TAB>BASE64`, `failure<TAB>why`, or `notool`. No headers or
     /// credentials: an observation's argv is all it carries.
     static let getScript = library + #"""
-    tool=
-    if command -v curl > /dev/null 2>&1; then tool=curl
-    elif wget --version 2> /dev/null | grep -q 'GNU Wget'; then tool=wget
-    elif command -v python3 > /dev/null 2>&1; then tool=python3
-    else echo notool; exit 0
-    fi
-    PV_METHOD=GET PV_URL=$1 PV_TIMEOUT=10 PV_VALIDATE=$2 PV_FOLLOW=1 PV_AGENT=ansible-httpget PV_BODY=0 PV_HEADERS=
-    export PV_METHOD PV_URL PV_TIMEOUT PV_VALIDATE PV_FOLLOW PV_AGENT PV_BODY PV_HEADERS
     t=$(mktemp -d "${TMPDIR:-/tmp}/.provision-get.XXXXXX") || { printf 'failure\tcannot create a temporary folder\n'; exit 0; }
     trap 'rm -rf "$t"' EXIT
-    if provision_fetch "$tool" '' "$t/body" "$t/meta" 2> "$t/err"; then
-      printf 'status\t%s\n' "$(awk '/^HTTP\//{s=$2} END{print s}' "$t/meta")"
-      printf 'body\t'; base64 -w 0 < "$t/body"; echo
-    else
-      printf 'failure\t%s\n' "$(tr '\n' ' ' < "$t/err")"
-    fi
+    provision_get "$1" "$2" "$t/body" 2> "$t/err"
+    case $? in
+      0) printf 'status\t200\nbody\t'; base64 -w 0 < "$t/body"; echo ;;
+      2) echo notool ;;
+      *) printf 'failure\t%s\n' "$(tr '\n' ' ' < "$t/err")" ;;
+    esac
     exit 0
     """#
 

@@ -37,7 +37,8 @@ public struct PlaybookLoader {
         let sink = LoadErrors()
         collecting.errorSink = sink
         do {
-            let playbook = try collecting.loadPlaybook((path as NSString).standardizingPath, chain: [])
+            let root = (path as NSString).standardizingPath
+            let playbook = try collecting.loadPlaybook(root, chain: [], root: root)
             return (playbook, sink.errors)
         } catch let error as RecursionError {
             throw error.parseError
@@ -57,7 +58,7 @@ public struct PlaybookLoader {
         }
     }
 
-    func loadPlaybook(_ path: String, chain: [IncludeStep]) throws -> Playbook {
+    func loadPlaybook(_ path: String, chain: [IncludeStep], root: String) throws -> Playbook {
         let doc = try loadDocument(path)
         let location = doc.location(of: doc.root)
         guard let items = doc.root.items else {
@@ -66,7 +67,7 @@ public struct PlaybookLoader {
         var plays: [Play] = []
         for item in items {
             if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
-                plays += try collecting { try importedPlaybook(imported, in: doc, chain: chain) } ?? []
+                plays += try collecting { try importedPlaybook(imported, in: doc, chain: chain, root: root) } ?? []
                 continue
             }
             if let play = try collecting({ try loadPlay(item, in: doc) }) { plays.append(play) }
@@ -82,58 +83,68 @@ public struct PlaybookLoader {
             problems.append(ParseError("this play has no 'hosts:' (which hosts it targets)", at: location))
             throw ParseErrors(problems)
         }
-        var play: Play
-        do {
-            let hosts: String
-            if let list = hostsNode.items {
-                hosts = list.map { $0.string ?? YAMLJSON.keyText($0) }.joined(separator: ",")
-            } else {
-                hosts = try scalarText(hostsNode, "hosts", in: doc)
-            }
-            var common = try commonKeywords(node, in: doc, inherited: TaskCommon(location: location, directory: doc.directory))
-            common.when = []
-            play = Play(
-                name: try node["name"].map { try scalarText($0, "name", in: doc) } ?? hosts,
-                hosts: hosts,
-                become: common.become,
-                becomeUser: common.becomeUser,
-                vars: common.vars,
-                varsFiles: try node["vars_files"].map { try varsFiles($0, in: doc) } ?? [],
-                gatherFacts: try node["gather_facts"].map { try boolean($0, "gather_facts", in: doc) } ?? true,
-                serial: node["serial"].map(Value.init),
-                maxFailPercentage: try node["max_fail_percentage"].map { try number($0, "max_fail_percentage", in: doc) },
-                tags: common.tags,
-                connection: common.connection, remoteUser: common.remoteUser, port: common.port,
-                common: common,
-                tasks: [], handlers: [], roleDefaults: ValueDict(), roleVars: ValueDict(),
-                location: location, directory: doc.directory)
-            // Tasks inherit the play's keywords; its connection settings and vars reach them through the host.
-            play.common.vars = ValueDict()
-            play.common.become = nil
-            play.common.becomeUser = nil
-            play.common.connection = nil
-            play.common.remoteUser = nil
-            play.common.port = nil
-            play.forceHandlers = try node["force_handlers"].map { try boolean($0, "force_handlers", in: doc) } ?? false
-            if let order = node["order"] {
-                play.order = try scalarText(order, "order", in: doc)
-                let orders = ["inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle"]
-                guard orders.contains(play.order) else {
-                    throw ParseError("'order' must be one of \(orders.joined(separator: ", "))\(Suggestion.hint(for: play.order, in: orders))", at: doc.location(of: order))
-                }
-            }
-            if let strategy = node["strategy"], strategy.string != "linear" && strategy.string != "ansible.builtin.linear" {
-                throw ParseError("provision runs plays with Ansible's default 'linear' strategy only, not '\(YAMLJSON.keyText(strategy))'", at: doc.location(of: strategy))
-            }
-            if let connection = play.connection, !["local", "ssh", "smart", "paramiko", "ansible.builtin.local", "ansible.builtin.ssh"].contains(connection) {
-                throw ParseError("provision reaches hosts with the 'local' or 'ssh' connection, not '\(connection)'", at: doc.location(of: node["connection"] ?? node))
-            }
-            if let prompts = node["vars_prompt"] { play.prompts = try promptNames(prompts, in: doc) }
-        } catch {
-            throw ParseErrors(problems + ParseErrors.flatten(error))
+        let hosts: String
+        if let list = hostsNode.items {
+            hosts = list.map { $0.string ?? YAMLJSON.keyText($0) }.joined(separator: ",")
+        } else {
+            hosts = try scalarText(hostsNode, "hosts", in: doc)
         }
-        if !problems.isEmpty { throw ParseErrors(problems) }
-        let common = play.common
+        func read<T>(_ fallback: T, _ body: () throws -> T) -> T {
+            do { return try body() } catch {
+                problems += ParseErrors.flatten(error)
+                return fallback
+            }
+        }
+        var common = read(TaskCommon(location: location, directory: doc.directory)) {
+            try commonKeywords(node, in: doc, inherited: TaskCommon(location: location, directory: doc.directory))
+        }
+        common.when = []
+        var play = Play(
+            name: read(hosts) { try node["name"].map { try scalarText($0, "name", in: doc) } ?? hosts },
+            hosts: hosts,
+            become: common.become,
+            becomeUser: common.becomeUser,
+            vars: common.vars,
+            varsFiles: read([]) { try node["vars_files"].map { try varsFiles($0, in: doc) } ?? [] },
+            gatherFacts: read(true) { try node["gather_facts"].map { try boolean($0, "gather_facts", in: doc) } ?? true },
+            serial: node["serial"].map(Value.init),
+            maxFailPercentage: read(nil) { try node["max_fail_percentage"].map { try number($0, "max_fail_percentage", in: doc) } },
+            tags: common.tags,
+            connection: common.connection, remoteUser: common.remoteUser, port: common.port,
+            common: common,
+            tasks: [], handlers: [], roleDefaults: ValueDict(), roleVars: ValueDict(),
+            location: location, directory: doc.directory)
+        // Tasks inherit the play's keywords; its connection settings and vars reach them through the host.
+        play.common.vars = ValueDict()
+        play.common.become = nil
+        play.common.becomeUser = nil
+        play.common.connection = nil
+        play.common.remoteUser = nil
+        play.common.port = nil
+        play.forceHandlers = read(false) { try node["force_handlers"].map { try boolean($0, "force_handlers", in: doc) } ?? false }
+        if let order = node["order"] {
+            play.order = read("inventory") {
+                let text = try scalarText(order, "order", in: doc)
+                let orders = ["inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle"]
+                guard orders.contains(text) else {
+                    throw ParseError("'order' must be one of \(orders.joined(separator: ", "))\(Suggestion.hint(for: text, in: orders))", at: doc.location(of: order))
+                }
+                return text
+            }
+        }
+        if let strategy = node["strategy"], strategy.string != "linear" && strategy.string != "ansible.builtin.linear" {
+            problems.append(ParseError("provision runs plays with Ansible's default 'linear' strategy only, not '\(YAMLJSON.keyText(strategy))'", at: doc.location(of: strategy)))
+        }
+        if let connection = play.connection, !["local", "ssh", "smart", "paramiko", "ansible.builtin.local", "ansible.builtin.ssh"].contains(connection) {
+            problems.append(ParseError("provision reaches hosts with the 'local' or 'ssh' connection, not '\(connection)'", at: doc.location(of: node["connection"] ?? node)))
+        }
+        if let prompts = node["vars_prompt"] { play.prompts = read([]) { try promptNames(prompts, in: doc) } }
+        // The play's own problems are noted; its tasks are still read for theirs.
+        if !problems.isEmpty {
+            guard let sink = errorSink else { throw ParseErrors(problems) }
+            sink.errors += problems
+        }
+        common = play.common
         let flush = implicitFlush(at: location, directory: doc.directory)
         // Ansible runs notified handlers after each section: pre_tasks, roles and tasks, post_tasks.
         play.tasks += try collecting { try node["pre_tasks"].map { try taskList($0, in: doc, common: common) } ?? [] } ?? []
@@ -403,6 +414,7 @@ public struct PlaybookLoader {
                 let (loop, with) = try self.loop(of: node, in: doc)
                 task?.loop = loop
                 task?.loopWith = with
+                task?.asynchronous = try asyncSettings(node, in: doc)
             }
             task?.until = node["until"].map(conditions)
             task?.retries = try node["retries"].map { try integerOrTemplate($0, "retries", in: doc) }
@@ -519,7 +531,7 @@ public struct PlaybookLoader {
         pairs.compactMap { pair -> Error? in
             let key = YAMLJSON.keyText(pair.key)
             if allowed.contains(key) { return nil }
-            let message = PlaybookKeywords.refusal(key, on: what).map { "'\(key)': \($0)" }
+            let message = PlaybookKeywords.refusal(key, on: what).map { $0.contains("'\(key)'") ? $0 : "'\(key)': \($0)" }
                 ?? (what == "block" ? AnsibleNames.missingModule(key).map { "a block runs tasks, not a module: \($0)" } : nil)
                 ?? "'\(key)' is not a \(what) keyword\(Suggestion.hint(for: key, in: Array(allowed)))"
             return ParseError(message, at: doc.location(of: pair.key))

@@ -3,7 +3,7 @@ public enum Suggestion {
     /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
     public static func nearest(to word: String, in candidates: [String]) -> String? {
         // Two edits in a short name make another word ('git' is not a typo of 'apt').
-        let limit = word.count <= 4 ? 1 : max(2, word.count / 3)
+        let limit = word.count <= 5 ? 1 : max(2, word.count / 3)
         var best: (name: String, distance: Int)?
         for candidate in candidates {
             let d = distance(word.lowercased(), candidate.lowercased())

@@ -30,12 +30,13 @@ struct TemplateUndefined {
 
     var error: TemplateError { TemplateError(message, undefinedVariable: variable, at: offset) }
 
-    /// Jinja2's wording for a missing attribute or item of `object`.
+    /// Jinja2's wording for a missing attribute or item of `object`. Its variable is "" (none to name):
+    /// still an undefined, which a task run later (a facts module) may define.
     static func missing(_ key: Value, of object: Value, at offset: Int) -> TemplateUndefined {
         let type = object.isNull ? "None" : "\(object.typeName) object"
         if case .string = key {
-            return TemplateUndefined(message: "'\(type)' has no attribute \(key.pythonRepr)", variable: nil, offset: offset)
+            return TemplateUndefined(message: "'\(type)' has no attribute \(key.pythonRepr)", variable: "", offset: offset)
         }
-        return TemplateUndefined(message: "\(type) has no element \(key.pythonRepr)", variable: nil, offset: offset)
+        return TemplateUndefined(message: "\(type) has no element \(key.pythonRepr)", variable: "", offset: offset)
     }
 }

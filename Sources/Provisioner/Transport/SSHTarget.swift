@@ -110,6 +110,11 @@ public struct SSHTarget: Hashable, Sendable, CustomStringConvertible {
         return args
     }
 
+    /// `ssh -O COMMAND` for this host's shared connection (`exit` ends the master), with the same options.
+    func controlArguments(_ command: String) -> [String] {
+        Array(arguments(remoteCommand: "").dropLast(4)) + ["-O", command, "--", host]
+    }
+
     /// How known_hosts names this host: `[host]:port` unless the port is 22.
     var knownHostsName: String {
         guard let port, port != 22 else { return host }
@@ -193,7 +198,7 @@ struct SSHVariables {
     }
 
     private func first(_ names: [String]) -> (String, Value)? {
-        for name in names { if let value = variables[name] { return (name, value) } }
+        for name in names { if let value = variables[name] { return (name, value.peeled) } }
         return nil
     }
 }

@@ -110,6 +110,17 @@ final class DifferentialKeywordTests: XCTestCase {
               run_once: true
             - copy: {dest: "{{ root }}/never-{{ inventory_hostname }}", content: x}
         """, inventory: threeHosts),
+        DifferentialPlay("run_once in a block the first host skips: the next host runs it", play: """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - block:
+                - shell: echo {{ inventory_hostname }} >> {{ root }}/ran
+                  run_once: true
+                  register: r
+              when: inventory_hostname != 'a'
+            - copy: {dest: "{{ root }}/got-{{ inventory_hostname }}", content: "{{ r.cmd | default('none') | replace(root, 'ROOT') }}"}
+        """, inventory: threeHosts),
         DifferentialPlay("run_once per serial batch and with a loop", play: """
         - hosts: all
           gather_facts: false
@@ -442,6 +453,24 @@ final class DifferentialKeywordTests: XCTestCase {
                 {{ ansible_loop.previtem | default('-') }} {{ ansible_loop.nextitem | default('-') }} {{ i }}" >> {{ root }}/loop
               loop: [x, y, z]
               loop_control: {extended: true, pause: 0.1, index_var: i}
+        """),
+        DifferentialPlay("a block's when skips and counts each task, rescue and always too; its tasks see changes", play: """
+        - hosts: all
+          gather_facts: false
+          vars: {go: true}
+          tasks:
+            - block:
+                - copy: {dest: "{{ root }}/one", content: x}
+                - command: /bin/false
+              rescue:
+                - copy: {dest: "{{ root }}/rescued", content: x}
+              always:
+                - copy: {dest: "{{ root }}/always", content: x}
+              when: false
+            - block:
+                - set_fact: {go: false}
+                - copy: {dest: "{{ root }}/after-change", content: x}
+              when: go
         """),
         DifferentialPlay("notify on a block reaches its tasks' changes", play: """
         - hosts: all

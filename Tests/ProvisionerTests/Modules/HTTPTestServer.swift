@@ -111,3 +111,15 @@ os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 server.serve_forever()
 """#
 }
+
+extension TestSupport {
+    /// A program the builtin modules' tests need: a skip without it, a failure under
+    /// PROVISION_REQUIRE_INTEGRATION=1 (scripts/test.sh installs it).
+    static func require(_ program: String, _ why: String) throws {
+        guard which(program) == nil else { return }
+        if ProcessInfo.processInfo.environment["PROVISION_REQUIRE_INTEGRATION"] == "1" {
+            XCTFail("\(program) is missing (scripts/test.sh installs it): \(why)")
+        }
+        throw XCTSkip("\(program) is missing: \(why)")
+    }
+}

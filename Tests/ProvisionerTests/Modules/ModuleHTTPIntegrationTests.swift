@@ -68,6 +68,18 @@ final class ModuleHTTPIntegrationTests: XCTestCase {
         }
     }
 
+    func testAKeyIsFetchedAsAReadOnlyObservation() throws {
+        let url = try server.serve("key.gpg", "\u{1}binary key\u{0}\n")
+        var observed = Observations()
+        for wanted in [url, server.base + "/status/404"] {
+            let probe = HTTPFetch.get(wanted)
+            observed.commands[probe.argv] = try Subprocess.run(Command(probe.argv))
+        }
+        XCTAssertEqual(try HTTPFetch.body(observed, url).get(), Array("\u{1}binary key\u{0}\n".utf8))
+        guard case .failure(let failure) = HTTPFetch.body(observed, server.base + "/status/404") else { return XCTFail("a 404 is no key") }
+        XCTAssertEqual(failure.message, "HTTP status 404")
+    }
+
     func testGetURLDownloadsThenAsksOnlyForANewerFile() throws {
         let url = try server.serve("app.txt", "version 1\n")
         let sums = try server.serve("SUMS", "\(sha256("version 1\n"))  app.txt\n")

@@ -116,6 +116,11 @@ final class StandardPlaybookTests: XCTestCase {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let hosts = try inventory(in: scratch)
+        try MotokoServicesQA.buildStandIns()
+        let fresh = try snapshot(motoko)
+        let check = try provision(scratch, "check", "motoko.yml", inventory: hosts)
+        XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
+        XCTAssertEqual(try snapshot(motoko), fresh, "--check changed the host")
         let first = try provision(scratch, "apply", "motoko.yml", inventory: hosts)
         XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
         XCTAssertGreaterThan(first.recap("changed"), 8, first.stdout)
@@ -141,6 +146,9 @@ final class StandardPlaybookTests: XCTestCase {
         XCTAssertEqual(try fleet.output(motoko, "systemctl is-active user@$(id -u alice).service"), "active\n", "alice lingers")
         let rootless = try runRootless(motoko, user: "alice")
         XCTAssertEqual(rootless.stdout, "rootless-ok\n", rootless.stderr)
+
+        // §5.2 motoko's services (stand-in images) and QA §8.1's service criteria.
+        try MotokoServicesQA.assertServices(fleet, port: motoko)
 
         let second = try provision(scratch, "apply", "motoko.yml", inventory: hosts)
         XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
