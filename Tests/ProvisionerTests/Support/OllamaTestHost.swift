@@ -15,7 +15,6 @@ struct OllamaTestHost {
     /// What build-image.sh made: the image reference, its archive and the model store.
     let image: String, archive: String, modelStore: String
     var port: Int { fleet.hosts[0].port }
-    var container: String { fleet.hosts[0].container }
 
     init() throws {
         let start = "PROVISION_TESTHOSTS_DIR=\(OllamaTestHost.folder) PROVISION_TESTHOSTS_PORT=22361 PROVISION_TESTHOSTS_MODE=nested testhosts/fleet-up.sh 1 trixie"
@@ -132,16 +131,6 @@ struct OllamaTestHost {
         """#)
     }
 
-    /// Restarts the test host's container (its systemd boots again), as ServicesTestHost does.
-    func reboot() throws {
-        let restart = try TestSupport.runSpawned("/usr/bin/podman", ["restart", "--time", "20", container])
-        guard restart.status == 0 else { throw TestHostError("podman restart \(container) failed: \(restart.stderr)") }
-        _ = try TestSupport.runSpawned("/usr/bin/podman", ["exec", container, "chmod", "666", "/dev/net/tun"])
-        let deadline = Date().addingTimeInterval(90)
-        while Date() < deadline {
-            if let result = try? run("systemctl is-system-running --wait >/dev/null 2>&1; true"), result.status == 0 { return }
-            Thread.sleep(forTimeInterval: 1)
-        }
-        throw TestHostError("\(container) did not answer over ssh within 90 s of its restart")
-    }
+    /// Restarts the test host's container (its systemd boots again).
+    func reboot() throws { try fleet.reboot() }
 }
