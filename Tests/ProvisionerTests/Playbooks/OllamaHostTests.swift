@@ -8,7 +8,8 @@ import XCTest
 /// second apply changes nothing and pulls nothing (the registry's request log); after the host restarts both
 /// come back with their models; a model volume backed up, destroyed and restored lists its model with no pull;
 /// a damaged archive is refused with nothing changed; a server removed from the list is removed with its
-/// models kept (or purged), and one added back from a model store folder is imported with no network.
+/// models kept (or purged), and one added back from a model store folder is imported with no network; a
+/// server on a port in use fails with podman's own error.
 final class OllamaHostTests: XCTestCase {
     static let playbooks = TestSupport.packageRoot.appendingPathComponent("playbooks").path
 
@@ -133,6 +134,19 @@ final class OllamaHostTests: XCTestCase {
         XCTAssertTrue(changed(imported).contains { $0.hasPrefix("import qwen2.5-coder:7b into ollama-qwen-coder from \(host.modelStore): 5 blobs") }, "\(changed(imported))")
         XCTAssertEqual(try host.models(on: 55078), ["qwen2.5-coder:7b"])
         XCTAssertEqual(try play("ollama.yml", [both, "ollama_model_source=\(host.modelStore)"]).recap("changed"), 0)
+
+        // A third server on a port another program holds: the run fails with podman's own error, from the unit's
+        // journal; the other two keep answering.
+        _ = try host.output("systemd-run -q --unit ollama-test-busy python3 -m http.server --bind 127.0.0.1 55079")
+        let third = "{\"ollama_instances\": [{\"name\": \"granite4\", \"port\": 55077, \"models\": [\"granite4:latest\"]}, \(qwen), "
+            + "{\"name\": \"third\", \"port\": 55079, \"models\": []}]}"
+        let busy = try play("ollama.yml", [third, "ollama_start_timeout=15"])
+        XCTAssertEqual(busy.status, 2, busy.stdout)
+        let why = busy.tasks.first { $0["status"] as? String == "failed" }?["message"] as? String ?? ""
+        XCTAssertTrue(why.contains("ollama-third.service is not active after 15 s") && why.contains("127.0.0.1:55079: bind: address already in use"), why)
+        XCTAssertEqual(try host.models(on: 55077), ["granite4:latest"])
+        XCTAssertEqual(try host.models(on: 55078), ["qwen2.5-coder:7b"])
+        _ = try host.output("systemctl stop ollama-test-busy")
 
         // Leave the host as it was found: no servers, no volumes.
         XCTAssertEqual(try play("ollama.yml", ["{\"ollama_instances\": []}", "ollama_purge_removed=true"]).status, 0)
