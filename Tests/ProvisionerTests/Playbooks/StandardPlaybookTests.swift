@@ -18,6 +18,10 @@ final class StandardPlaybookTests: XCTestCase {
 
     override func setUpWithError() throws {
         fleet = try TestFleet(folder: StandardPlaybookTests.folder, count: 2, start: StandardPlaybookTests.start)
+        // motoko's services load their stand-in images from these archives (testhosts/standard/host_vars/motoko).
+        let build = try TestSupport.runSpawned(TestSupport.packageRoot.appendingPathComponent("testhosts/services/build-standins.sh").path,
+                                               [ServicesTestHost.standIns])
+        XCTAssertEqual(build.status, 0, "building the stand-in images failed: \(build.stderr)")
     }
 
     /// motoko is the first host, the workstation `ws1` the second; each test uses only its own host.
@@ -283,8 +287,8 @@ final class StandardPlaybookTests: XCTestCase {
 
     /// Docker Engine installed: the standard runs one runtime per host (§1.2) and its Docker CLI compatibility
     /// cannot coexist with Docker Engine (§6.2), so both playbooks refuse, naming the migration, before
-    /// changing anything, in check mode too. With podman_docker_coexistence (§6.2) motoko.yml sets podman up
-    /// beside Docker, which keeps working.
+    /// changing anything, in check mode too. With podman_docker_coexistence (§6.2) motoko.yml sets podman and
+    /// its services up beside Docker, which keeps working.
     func testDockerHostIsRefusedUntouchedUnlessCoexistenceIsChosen() throws {
         let port = try shapedHost("docker-engine")
         let scratch = try Scratch()
@@ -312,7 +316,8 @@ final class StandardPlaybookTests: XCTestCase {
         XCTAssertEqual(try fleet.output(port, "podman info --format '{{.Store.GraphRoot}}'"), "/space/containers/engine/podman\n")
         XCTAssertTrue(try fleet.output(port, "docker --version").hasPrefix("Docker version"), "docker stays Docker's")
         XCTAssertEqual(try fleet.run(port, "test -e /usr/local/bin/docker").status, 1, "no docker wrapper beside Docker")
-        XCTAssertEqual(try fleet.output(port, "systemctl is-active docker.service"), "active\n", "the Docker daemon still runs")
+        XCTAssertEqual(try fleet.output(port, "systemctl is-active docker.service litellm.service"), "active\nactive\n",
+                       "the Docker daemon still runs, motoko's services beside it")
         XCTAssertEqual(try fleet.output(port, "docker images --format '{{.Repository}}:{{.Tag}}'"), "localhost/docker-shape:1\n",
                        "Docker's image is still there")
     }
