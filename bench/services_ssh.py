@@ -4,7 +4,9 @@ containers, two networks, five images, secrets in env files) on a converged test
 provision's no-op time and round trips beside Ansible with the containers.podman collection deploying
 the same units the way its users do (podman_container / podman_network with state: quadlet, then
 ansible.builtin.systemd with daemon_reload and state: started; a handler restarts changed units),
-measured in the same run, and each tool's changed count on its second run.
+measured in the same run, and each tool's changed count on its second run. Then one container with
+every argument of provision's `container` module beside containers.podman's podman_container with the
+same arguments (the anchors recreate containers on every run): each tool's changed count on three runs.
 
     python3 bench/services_ssh.py [--runs 5] [--binary .build/release/provision]
                                   [--hosts /var/tmp/provision-testhosts-services] [--ansible VENV]
@@ -73,6 +75,56 @@ ANSIBLE_PLAY = """
       ansible.builtin.systemd: {name: "{{ item }}.service", state: restarted, daemon_reload: true}
       loop: [ans-nextcloud-db, ans-nextcloud-redis, ans-nextcloud-app, ans-vllm-embeddings, ans-litellm]
 """
+
+# The anchors' best-known defect (containers.podman #31, #125, #354): a container recreated on every run.
+# One container with every argument of provision's `container` module, and the same in podman_container.
+EVERY_ARGUMENT = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.file: {path: /srv/bench, state: directory, mode: "0755"}
+    - ansible.builtin.copy: {dest: /srv/bench/app.env, content: "FROM_FILE=1\\n", mode: "0600"}
+    - %s
+"""
+PROVISION_CONTAINER = """container:
+        name: bench-every-argument
+        image: localhost/provision-standin/redis:1
+        entrypoint: /bin/sh
+        command: ["-c", "exec httpd -f -p 8080 -h /www"]
+        ports: ["127.0.0.1:18090:8080"]
+        volumes: ["bench-data:/data", "/srv/bench:/conf:ro"]
+        env: {A: "1", B: two words}
+        env_file: [/srv/bench/app.env]
+        devices: ["/dev/null:/dev/xnull"]
+        container_user: "1000:1000"
+        network: [podman]
+        labels: {team: ops}
+        restart: always
+        workdir: /www
+        hostname: bench1
+        cap_add: [NET_ADMIN]
+        cap_drop: [MKNOD]
+        stop_timeout: 3"""
+ANSIBLE_CONTAINER = """containers.podman.podman_container:
+        name: ans-bench-every-argument
+        image: localhost/provision-standin/redis:1
+        state: started
+        entrypoint: /bin/sh
+        command: ["-c", "exec httpd -f -p 8080 -h /www"]
+        publish: ["127.0.0.1:18091:8080"]
+        volume: ["ans-bench-data:/data", "/srv/bench:/conf:ro"]
+        env: {A: "1", B: two words}
+        env_file: [/srv/bench/app.env]
+        device: ["/dev/null:/dev/xnull"]
+        user: "1000:1000"
+        network: [podman]
+        label: {team: ops}
+        restart_policy: always
+        workdir: /www
+        hostname: bench1
+        cap_add: [NET_ADMIN]
+        cap_drop: [MKNOD]
+        stop_timeout: 3"""
 
 
 def run(cmd, env=None, check=True):
@@ -156,6 +208,18 @@ def main():
     print(f"  ansible    no-op {a_time:7.3f} s  (containers.podman)        "
           f"changed: second run {ansible_changed(ansible_second.stdout)}, later runs {ansible_changed(a_last.stdout)}")
     print(f"  ratio      ansible / provision = {a_time / p_time:.1f}x")
+
+    # One container with every argument, applied three times by each tool: what the reruns change.
+    with open(f"{work}/every-provision.yml", "w") as fh:
+        fh.write(EVERY_ARGUMENT % PROVISION_CONTAINER)
+    with open(f"{work}/every-ansible.yml", "w") as fh:
+        fh.write(EVERY_ARGUMENT % ANSIBLE_CONTAINER)
+    every = [args.binary, "apply", f"{work}/every-provision.yml", "-i", inventory, "--json"]
+    p_changed = [json.loads(run(every).stdout)["recap"]["motoko"]["changed"] for _ in range(3)]
+    a_changed = [ansible_changed(run([playbook_bin, f"{work}/every-ansible.yml", "-i", inventory], env).stdout) for _ in range(3)]
+    print("one container with every argument of `container` (and the same in podman_container), changed per run:")
+    print(f"  provision  container         runs 1-3: {p_changed}")
+    print(f"  ansible    podman_container  runs 1-3: {a_changed}")
 
 
 if __name__ == "__main__":
