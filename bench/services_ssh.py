@@ -86,46 +86,25 @@ EVERY_ARGUMENT = """
     - ansible.builtin.copy: {dest: /srv/bench/app.env, content: "FROM_FILE=1\\n", mode: "0600"}
     - %s
 """
-PROVISION_CONTAINER = """container:
-        name: bench-every-argument
-        image: localhost/provision-standin/redis:1
-        entrypoint: /bin/sh
-        command: ["-c", "exec httpd -f -p 8080 -h /www"]
-        ports: ["127.0.0.1:18090:8080"]
-        volumes: ["bench-data:/data", "/srv/bench:/conf:ro"]
-        env: {A: "1", B: two words}
-        env_file: [/srv/bench/app.env]
-        devices: ["/dev/null:/dev/xnull"]
-        container_user: "1000:1000"
-        network: [podman]
-        labels: {team: ops}
-        restart: always
-        workdir: /www
-        hostname: bench1
-        cap_add: [NET_ADMIN]
-        cap_drop: [MKNOD]
-        stop_timeout: 3"""
-ANSIBLE_CONTAINER = """containers.podman.podman_container:
-        name: ans-bench-every-argument
-        image: localhost/provision-standin/redis:1
-        state: started
-        entrypoint: /bin/sh
-        command: ["-c", "exec httpd -f -p 8080 -h /www"]
-        publish: ["127.0.0.1:18091:8080"]
-        volume: ["ans-bench-data:/data", "/srv/bench:/conf:ro"]
-        env: {A: "1", B: two words}
-        env_file: [/srv/bench/app.env]
-        device: ["/dev/null:/dev/xnull"]
-        user: "1000:1000"
-        network: [podman]
-        label: {team: ops}
-        restart_policy: always
-        workdir: /www
-        hostname: bench1
-        cap_add: [NET_ADMIN]
-        cap_drop: [MKNOD]
-        stop_timeout: 3"""
+# (provision's argument, podman_container's, value); the name, ports and volume differ per tool.
+EVERY = [("entrypoint", "entrypoint", "/bin/sh"), ("command", "command", ["-c", "exec httpd -f -p 8080 -h /www"]),
+         ("env", "env", {"A": "1", "B": "two words"}), ("env_file", "env_file", ["/srv/bench/app.env"]),
+         ("devices", "device", ["/dev/null:/dev/xnull"]), ("container_user", "user", "1000:1000"), ("network", "network", ["podman"]),
+         ("labels", "label", {"team": "ops"}), ("restart", "restart_policy", "always"), ("workdir", "workdir", "/www"),
+         ("hostname", "hostname", "bench1"), ("cap_add", "cap_add", ["NET_ADMIN"]), ("cap_drop", "cap_drop", ["MKNOD"]),
+         ("stop_timeout", "stop_timeout", 3)]
 
+
+def every_argument_play(ansible):
+    prefix = "ans-" if ansible else ""
+    args = {"name": prefix + "bench-every-argument", "image": "localhost/provision-standin/redis:1"}
+    if ansible:
+        args["state"] = "started"
+    args.update({theirs if ansible else ours: value for ours, theirs, value in EVERY})
+    args["publish" if ansible else "ports"] = [f"127.0.0.1:{18091 if ansible else 18090}:8080"]
+    args["volume" if ansible else "volumes"] = [prefix + "bench-data:/data", "/srv/bench:/conf:ro"]
+    # JSON is YAML: one flow mapping.
+    return EVERY_ARGUMENT % (("containers.podman.podman_container" if ansible else "container") + ": " + json.dumps(args))
 
 def run(cmd, env=None, check=True):
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -211,9 +190,9 @@ def main():
 
     # One container with every argument, applied three times by each tool: what the reruns change.
     with open(f"{work}/every-provision.yml", "w") as fh:
-        fh.write(EVERY_ARGUMENT % PROVISION_CONTAINER)
+        fh.write(every_argument_play(False))
     with open(f"{work}/every-ansible.yml", "w") as fh:
-        fh.write(EVERY_ARGUMENT % ANSIBLE_CONTAINER)
+        fh.write(every_argument_play(True))
     every = [args.binary, "apply", f"{work}/every-provision.yml", "-i", inventory, "--json"]
     p_changed = [json.loads(run(every).stdout)["recap"]["motoko"]["changed"] for _ in range(3)]
     a_changed = [ansible_changed(run([playbook_bin, f"{work}/every-ansible.yml", "-i", inventory], env).stdout) for _ in range(3)]
