@@ -210,6 +210,11 @@ final class QuadletModuleTests: XCTestCase {
              P.listing(files: ["data.volume": (1_000, "[Volume]\nVolumeName=old\n")], services: ["data-volume.service": P.running()]), "ok 5.4.2",
              ["update /etc/containers/systemd/data.volume", "restart data-volume.service"],
              [UnitRequest(manager: .system, unit: "data-volume.service", operation: .restart, reload: true, rank: 1, timeout: 120)]),
+            ("a new .kube unit: its service keeps the unit's name and starts after the containers (rank 4)",
+             try quadlet(["name": "lab", "type": "kube", "sections": .dict(ValueDict([("Kube", .dict(ValueDict([("Yaml", "/srv/lab.yaml")])))]))]),
+             P.listing(), "ok 5.4.2",
+             ["create /etc/containers/systemd/lab.kube", "start lab.service"],
+             [UnitRequest(manager: .system, unit: "lab.service", operation: .restart, reload: true, rank: 4, timeout: 120)]),
         ]
         for (name, module, listing, check, summaries, units) in rows {
             let result = try plan(module, listing: listing, check: check)
