@@ -17,13 +17,26 @@ enum KeyValueArguments {
     static func parse(_ text: String, freeForm: String?, names: [String]) throws -> ValueDict {
         var arguments = ValueDict()
         var rest: [Word] = []
-        for word in words(text) {
+        // What a taken-out `k=v` word leaves of the whitespace around it: as in Ansible, it takes its
+        // line's indentation and its line end with it.
+        var leftOver: String?
+        for var word in words(text) {
             if let eq = word.text.firstIndex(of: "="), !word.quoted {
                 let key = String(word.text[..<eq])
                 if freeForm == nil || names.contains(key) && key != freeForm {
                     arguments[key] = .string(unquoted(String(word.text[word.text.index(after: eq)...])))
+                    let kept = word.gap.lastIndex(of: "\n").map { String(word.gap[...$0]) } ?? ""
+                    leftOver = (leftOver ?? "") + kept
                     continue
                 }
+            }
+            if let left = leftOver {
+                if let end = word.gap.firstIndex(of: "\n") {
+                    word.gap = left + word.gap[word.gap.index(after: end)...]
+                } else {
+                    word.gap = left
+                }
+                leftOver = nil
             }
             guard freeForm != nil else {
                 throw ArgumentError("expected key=value in the module's string arguments, not '\(word.text)' (or write them as a mapping)")
@@ -38,19 +51,22 @@ enum KeyValueArguments {
         var text: String
         var raw: String
         var quoted: Bool
-        /// The line ends (one per newline) after the word: a multi-line command keeps its lines.
+        /// The whitespace before the word, as written: a free-form command keeps its lines, indentation
+        /// and runs of spaces (a heredoc's content), as Ansible's `split_args`/`join_args` do.
+        var gap = ""
+        /// The line ends after the last word.
         var newlines = 0
     }
 
-    /// A free-form command from its words as Ansible's `join_args`: one space between words, and each
-    /// line's end where it was (`shell: |` keeps `a=1` and `echo $a` on lines of their own).
+    /// A free-form command from its words: each with the whitespace written before it (one space where
+    /// a `k=v` word taken out left none), and the line ends after the last.
     static func joined(_ words: [Word]) -> String {
         var result = ""
         for word in words {
-            if !result.isEmpty && !result.hasSuffix("\n") { result += " " }
-            result += word.raw + String(repeating: "\n", count: word.newlines)
+            if !result.isEmpty { result += word.gap.isEmpty ? " " : word.gap }
+            result += word.raw
         }
-        return result
+        return result + String(repeating: "\n", count: words.last?.newlines ?? 0)
     }
 
     /// Whether `text` can be checked before it is rendered: every word holding a template is
@@ -68,6 +84,7 @@ enum KeyValueArguments {
     static func words(_ text: String) -> [Word] {
         var result: [Word] = []
         var raw = ""
+        var gap = ""
         var quote: Character?
         var startedQuoted = false
         var depth = 0
@@ -84,8 +101,11 @@ enum KeyValueArguments {
             } else if depth > 0 {
                 raw.append(ch)
             } else if ch == " " || ch == "\t" || ch == "\n" {
-                if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
-                if ch == "\n", !result.isEmpty { result[result.count - 1].newlines += 1 }
+                if !raw.isEmpty {
+                    result.append(Word(text: raw, raw: raw, quoted: startedQuoted, gap: gap))
+                    gap = ""
+                }
+                gap.append(ch)
                 raw = ""
                 startedQuoted = false
             } else {
@@ -94,7 +114,11 @@ enum KeyValueArguments {
                 raw.append(ch)
             }
         }
-        if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
+        if !raw.isEmpty {
+            result.append(Word(text: raw, raw: raw, quoted: startedQuoted, gap: gap))
+        } else if !result.isEmpty {
+            result[result.count - 1].newlines = gap.filter { $0 == "\n" }.count
+        }
         return result
     }
 

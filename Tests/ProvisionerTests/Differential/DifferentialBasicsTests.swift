@@ -27,6 +27,23 @@ final class DifferentialBasicsTests: XCTestCase {
         ])
     }
 
+    func testFreeFormCommandsKeepTheirWhitespace() throws {
+        try AnsibleDifferential.assertAllAgree([
+            DifferentialPlay("a shell block with a heredoc: indentation, runs of spaces and tabs kept", play: """
+            - hosts: all
+              gather_facts: false
+              tasks:
+                - shell: |
+                    cat > {{ root }}/out <<EOF
+                        indented  two   spaces
+                    a\ttab
+                    EOF
+                    chdir={{ root }}
+                    echo  "a  b"   c  > where
+            """),
+        ])
+    }
+
     func testADisagreementIsSeen() throws {
         let (ansible, ours) = try AnsibleDifferential.run(DifferentialPlay("host-specific content", play: """
         - hosts: all

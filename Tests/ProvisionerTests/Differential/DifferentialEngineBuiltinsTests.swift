@@ -326,7 +326,9 @@ final class DifferentialEngineBuiltinsTests: XCTestCase {
                   async: 10
                   poll: 1
                   register: a1
-                - shell: "sleep 5; echo late"
+                # Which of its two timeouts Ansible reports (the host's wrapper or the controller's poll) is a
+                # race there; only what both say is compared. Margins keep load from changing the outcome.
+                - shell: "sleep 30; echo late"
                   async: 2
                   poll: 1
                   register: a2
@@ -337,7 +339,7 @@ final class DifferentialEngineBuiltinsTests: XCTestCase {
                   register: a3
                 - async_status: {jid: "{{ a3.ansible_job_id }}"}
                   register: s0
-                - pause: {seconds: 3}
+                - pause: {seconds: 6}
                 - async_status: {jid: "{{ a3.ansible_job_id }}"}
                   register: s1
                 - async_status: {jid: "{{ a3.ansible_job_id }}", mode: cleanup}
@@ -348,7 +350,7 @@ final class DifferentialEngineBuiltinsTests: XCTestCase {
                     dest: "{{ root }}/results"
                     content: |
                       a1 {{ a1.finished }} {{ a1.rc }} {{ a1.changed }}
-                      a2 {{ a2.failed }} {{ a2.changed }} {{ a2.stdout is defined }} {{ a2.async_result.finished }} {{ a2.msg }}
+                      a2 {{ a2.failed }} {{ a2.changed }} {{ a2.msg is defined }}
                       a3 {{ a3.started }} {{ a3.finished }} {{ a3.changed }}
                       s0 {{ s0.finished }} {{ s0.stdout }}
                       s1 {{ s1.finished }} {{ s1.rc }} {{ s1.stdout }} {{ s1.changed }}

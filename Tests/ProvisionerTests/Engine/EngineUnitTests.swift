@@ -73,6 +73,10 @@ final class EngineUnitTests: XCTestCase {
         // A multi-line command keeps its lines (as ansible-core's parse_kv gives _raw_params for this text).
         XCTAssertEqual(try KeyValueArguments.parse("a=1\necho \"$a  b\" x\n\ny creates=/x\nz\n", freeForm: "cmd", names: ["cmd", "creates"]),
                        ["creates": "/x", "cmd": "a=1\necho \"$a  b\" x\n\ny z\n"])
+        // A heredoc keeps its indentation and runs of spaces; a `k=v` line goes with its line end (parse_kv again).
+        XCTAssertEqual(try KeyValueArguments.parse("cat > /x <<EOF\n    indented  two   spaces\na\ttab\nEOF\n  chdir=/tmp\n  echo  done",
+                                                   freeForm: "cmd", names: ["cmd", "chdir"]),
+                       ["chdir": "/tmp", "cmd": "cat > /x <<EOF\n    indented  two   spaces\na\ttab\nEOF\n  echo  done"])
     }
 
     func testFactsFromTheScriptsOutput() {
