@@ -21,13 +21,18 @@ public enum ModuleCatalog {
         SubidModule.self,
         SysctlModule.self,
         NvidiaCDIModule.self,
-    ] + builtins + services
+    ] + builtins + services + compose
 
     /// Services (Podman/): units, containers, images.
     static let services: [any Module.Type] = [
         QuadletModule.self,
         ContainerModule.self,
         ImageModule.self,
+    ]
+
+    /// Compose projects (Compose/): podman-compose or quadlet units.
+    static let compose: [any Module.Type] = [
+        ComposeModule.self,
     ]
 
     /// Ansible builtins real playbooks reach for (issue 9 §3).
