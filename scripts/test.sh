@@ -50,6 +50,7 @@ cleanup() {
     rm -f "$log"
     [ -n "${fleet_started:-}" ] && testhosts/fleet-down.sh >/dev/null 2>&1 || true
     [ -n "${standard_started:-}" ] && PROVISION_TESTHOSTS_DIR="$standard_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
+    [ -n "${services_started:-}" ] && PROVISION_TESTHOSTS_DIR="$services_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 # Real test hosts (systemd + sshd in podman containers on 127.0.0.1) for the ssh fleet tests.
@@ -71,6 +72,15 @@ if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v debootstrap 
         testhosts/shapes/apply.sh "$standard_dir" >"$standard_dir/shapes.log" 2>&1 &
     else
         echo "could not start the trixie test hosts: the standard playbook tests will skip" >&2
+    fi
+    # One more trixie host for the services' tests (quadlet, image, container; a registry runs inside it).
+    services_dir=${PROVISION_SERVICES_HOSTS_DIR:-/var/tmp/provision-testhosts-services}
+    export PROVISION_SERVICES_HOSTS_DIR=$services_dir
+    if PROVISION_TESTHOSTS_DIR="$services_dir" PROVISION_TESTHOSTS_PORT=22351 PROVISION_TESTHOSTS_MODE=nested \
+        testhosts/fleet-up.sh 1 trixie >/dev/null; then
+        services_started=1
+    else
+        echo "could not start the services' test host: the quadlet, image and container host tests will skip" >&2
     fi
 fi
 set +e

@@ -28,6 +28,8 @@ public enum ModuleCatalog {
         QuadletModule.self,
         ContainerModule.self,
         ImageModule.self,
+        VolumeBackupModule.self,
+        VolumeRestoreModule.self,
     ]
 
     /// Compose projects (Compose/): podman-compose or quadlet units.

@@ -164,7 +164,7 @@ struct RegistriesConfModule: Module {
 
     /// Fails when a drop-in sets one of the task's settings otherwise: podman reads the drop-ins
     /// after registries.conf, so theirs would be the value in effect.
-    func checkNotOverridden(_ edited: TOMLEditor, by dropIns: [RegistriesDropIns.DropIn]) throws {
+    func checkNotOverridden(_ edited: TOMLEditor, by dropIns: [ContainersDropIns.DropIn]) throws {
         var wanted: [(what: String, setting: (TOMLTable) -> TOMLValue?)] = []
         if searchRegistries != nil { wanted.append(("unqualified-search-registries", { $0["unqualified-search-registries"] })) }
         if shortNameMode != nil { wanted.append(("short-name-mode", { $0["short-name-mode"] })) }

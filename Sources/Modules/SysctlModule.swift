@@ -64,6 +64,7 @@ struct SysctlModule: Module {
     static func render(_ value: Value) throws -> String? {
         switch value {
         case .null: return nil
+        case .unsafe(let inner): return try render(inner)
         case .bool(let b): return b ? "1" : "0"
         case .int(let i): return String(i)
         case .float(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d)

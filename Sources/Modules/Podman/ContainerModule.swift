@@ -6,7 +6,6 @@ import Provisioner
 /// is what makes other tools recreate containers on every run.
 struct ContainerModule: Module {
     static let name = "container"
-    static let aliases = ["podman_container"]
     static let summary = "A podman container (not a systemd unit): started, stopped, present or absent; recreated when its spec changes"
     static let specLabel = "provision.spec"
     static let arguments: [ArgumentSpec] = [

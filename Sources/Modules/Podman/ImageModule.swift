@@ -34,7 +34,6 @@ enum ImageReference {
 /// registry is asked for the tag's digest, and a tag that moved is pulled and reported.
 struct ImageModule: Module {
     static let name = "image"
-    static let aliases = ["podman_image"]
     static let summary = "A container image: pulled by pinned tag or digest, loaded from an archive, or removed"
     static let defersUnitRestarts = true
     static let arguments: [ArgumentSpec] = [
@@ -171,8 +170,18 @@ struct ImageModule: Module {
                  after: after.map { _ in "present\n" } ?? "absent\n")
     }
 
+    /// `podman pull`, its failure said in podman's last `Error:` line (not its retries and warnings).
+    static let pullScript = #"""
+    ref=$1; shift
+    out=$("$@" 2>&1) && exit 0
+    err=$(printf '%s\n' "$out" | grep '^Error: ' | tail -n 1)
+    printf 'pulling %s failed: %s\n' "$ref" "${err:-$out}" >&2
+    exit 1
+    """#
+
     var pullCommand: Command {
-        scope.podmanCommand(["pull", "--quiet"] + (verify ? [] : ["--tls-verify=false"]) + [reference])
+        let words = ["pull", "--quiet"] + (verify ? [] : ["--tls-verify=false"]) + [reference]
+        return scope.labeled(["/bin/sh", "-c", ImageModule.pullScript, "pull", reference] + scope.podman(words), "podman " + words.joined(separator: " "))
     }
 
     /// Loads the archive (copied from the controller first, beside nothing else, and removed after),

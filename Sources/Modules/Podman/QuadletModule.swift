@@ -7,7 +7,6 @@ import Provisioner
 /// started are restarted; the others keep running.
 struct QuadletModule: Module {
     static let name = "quadlet"
-    static let aliases = ["podman_quadlet"]
     static let summary = "A podman quadlet unit (.container, .volume, .network, .pod, .kube, .image, .build) run by systemd"
     static let defersUnitRestarts = true
     static let arguments: [ArgumentSpec] = [
@@ -209,7 +208,13 @@ struct QuadletModule: Module {
         for (name, installed) in listing.files where name.hasPrefix(file + ".d/") {
             state.dropIns[String(name.dropFirst(file.count + 3))] = installed
         }
-        state.unit = listing.services[try service(context)] ?? [:]
+        let service = try self.service(context)
+        state.unit = listing.services[service] ?? [:]
+        // The unit or a drop-in is newer than the generator's last output: a daemon-reload is due.
+        if let generated = listing.generated[service],
+           ([state.file].compactMap { $0 } + Array(state.dropIns.values)).contains(where: { $0.modified > generated }) {
+            state.unit["NeedDaemonReload"] = "yes"
+        }
         for (index, path) in restartOn.enumerated() {
             if let found = observed.file(path) { state.restartOn[index] = Int(found.modified) }
         }
@@ -219,9 +224,10 @@ struct QuadletModule: Module {
     // MARK: Plan
 
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
+        // The unit first: a template's bad port is refused whatever the host says.
+        let service = try self.service(context)
         let state = try self.state(observed, context)
         let listing = state.listing
-        let service = try self.service(context)
         var notes: [String] = []
         switch state.check {
         case .same: break

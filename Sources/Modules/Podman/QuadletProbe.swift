@@ -3,7 +3,7 @@ import Provisioner
 
 /// What quadlet tasks read from a host. Per scope (root's units, each user's) one listing shared by every
 /// task of that scope: the unit folder's files with their mtimes and contents, and the state of every
-/// service they generate, from one `systemctl show`. Per task one check, made of shell builtins while the
+/// service they generate, from one `systemctl list-units` and one `stat`. Per task one check, made of shell builtins while the
 /// wanted files equal the installed ones; only when they differ does it run `podman --version` and the
 /// host's own generator on a scratch copy of the unit folder with the wanted files in place.
 enum QuadletProbe {
@@ -49,12 +49,19 @@ enum QuadletProbe {
       case $s in *.service) ;; *) s=$s.service ;; esac
       services="$services $s"
     done
-    if out=$(sc show --timestamp=unix -p Id -p LoadState -p ActiveState -p SubState -p MainPID -p NeedDaemonReload \\
-        -p ActiveEnterTimestamp -- $services 2>&1); then
-      printf '%s\\n' "$out" | sed 's/^/unit /'
+    # The services' states from one ListUnits call; when each started (its invocation link, made at
+    # each start) and when the generator last wrote it (the last daemon-reload), from one stat.
+    if out=$(sc list-units --all --plain --no-legend --no-pager -- $services 2>&1); then
+      printf '%s\n' "$out" | sed 's/^/unit /'
     else
-      echo "manager $(printf '%s' "$out" | base64 -w0)"
+      echo "manager $(printf '%s' "$out" | base64 -w0)"; exit 0
     fi
+    echo "services$services"
+    if [ "$scope" = user ]; then runtime=/run/user/$(id -u -- "$user")/systemd; else runtime=/run/systemd; fi
+    set --
+    for s in $services; do set -- "$@" "$runtime/units/invocation:$s" "$runtime/generator/$s"; done
+    stat -c 'm %Y %n' -- "$@" 2>/dev/null
+    exit 0
     """
 
     static func listing(_ scope: PodmanScope) -> Observation {
@@ -72,8 +79,10 @@ enum QuadletProbe {
         var directoryExists = false
         /// Unit files and drop-ins, relative to the folder (`web.container`, `web.container.d/10.conf`).
         var files: [String: Installed] = [:]
-        /// `systemctl show` of each service, by its name.
+        /// Each service's LoadState, ActiveState, SubState and (when running) ActiveEnterTimestamp ("@SECONDS").
         var services: [String: [String: String]] = [:]
+        /// When the generator last wrote each service (the last daemon-reload), seconds.
+        var generated: [String: Int] = [:]
         /// Why the (user) manager could not be asked.
         var managerError: String?
     }
@@ -83,11 +92,6 @@ enum QuadletProbe {
         var listing = Listing()
         var sizes: [(String, Int, Int)] = []
         var blob: [UInt8] = []
-        var unit: [String: String] = [:]
-        func endUnit() {
-            if let id = unit["Id"] { listing.services[id] = unit }
-            unit = [:]
-        }
         for line in output.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
             let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
             switch fields[0] {
@@ -99,13 +103,27 @@ enum QuadletProbe {
                 if let modified = Int(fields[1]), let size = Int(fields[2]) { sizes.append((fields[3], modified, size)) }
             case "blob": blob = decode(fields.count > 1 ? fields[1] : "")
             case "unit":
-                let pair = line.dropFirst(5).split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                if pair.count == 2 { unit[String(pair[0])] = String(pair[1]) } else { endUnit() }
+                // list-units: NAME LOAD ACTIVE SUB DESCRIPTION
+                let words = line.split(separator: " ").map(String.init)
+                if words.count >= 5 { listing.services[words[1]] = ["LoadState": words[2], "ActiveState": words[3], "SubState": words[4]] }
+            case "services":
+                // Services list-units did not show are not loaded (never generated, or no daemon-reload since).
+                for name in line.split(separator: " ").dropFirst().map(String.init) where listing.services[name] == nil {
+                    listing.services[name] = ["LoadState": "not-found", "ActiveState": "inactive", "SubState": "dead"]
+                }
+            case "m" where fields.count == 3:
+                let path = fields[2]
+                guard let modified = Int(fields[1]), let slash = path.lastIndex(of: "/") else { break }
+                let name = String(path[path.index(after: slash)...])
+                if name.hasPrefix("invocation:") {
+                    listing.services[String(name.dropFirst(11)), default: [:]]["ActiveEnterTimestamp"] = "@\(modified)"
+                } else {
+                    listing.generated[name] = modified
+                }
             case "manager": listing.managerError = String(decoding: decode(fields.count > 1 ? fields[1] : ""), as: UTF8.self).trimmingTrailingNewlines
             default: break
             }
         }
-        endUnit()
         var offset = 0
         for (name, modified, size) in sizes {
             // A file that changed between stat and cat makes the sizes disagree: better no listing than a wrong one.

@@ -209,6 +209,8 @@ struct ContainersConfigFile: Sendable {
             return .array(try items.enumerated().map { try toml($0.element, at: "\(name)[\($0.offset)]", argument: argument) })
         case .dict(let dict):
             return .table(try table(dict, at: name, argument: argument))
+        case .unsafe(let inner):
+            return try toml(inner, at: name, argument: argument)
         }
     }
 

@@ -25,6 +25,12 @@ struct PlaybookCommand {
             guard let n = Int(forks), n > 0 else { throw UsageError(message: "--forks needs a positive number, not '\(forks)'") }
             run.forks = n
         }
+        if let timeout = options.value("--lock-timeout") {
+            guard let seconds = Int(timeout), seconds >= 0 else {
+                throw UsageError(message: "--lock-timeout needs a number of seconds (0 or more), not '\(timeout)'")
+            }
+            run.lockTimeout = seconds
+        }
         for extra in options.all("--extra-vars") { run.extraVars = run.extraVars.merging(try ExtraVars.parse(extra)) }
         let config = try AnsibleConfig.load()
         if options.value("--forks") == nil, let forks = config.forks { run.forks = forks }

@@ -13,6 +13,7 @@ public enum ProvisionCommand {
         OptionSpec(names: ["--skip-tags"], value: "T,..", help: "skip tasks with these tags", repeatable: true),
         OptionSpec(names: ["-e", "--extra-vars"], value: "k=v|@file", help: "extra variables (highest precedence)", repeatable: true),
         OptionSpec(names: ["-f", "--forks"], value: "N", help: "hosts in parallel (default 50)"),
+        OptionSpec(names: ["--lock-timeout"], value: "SECONDS", help: "wait this long for another apply on the same host (default 60)"),
         OptionSpec(names: ["--json"], help: "print one JSON document and nothing else on stdout"),
         OptionSpec(names: ["-v", "--verbose"], help: "show commands run and per-change summaries (-vv for more)"),
         OptionSpec(names: ["-h", "--help"], help: "this help"),

@@ -1,6 +1,6 @@
 /// A variable's value: what playbooks, inventories, facts and templates trade in.
 /// JSON-shaped like Ansible's Python values; dictionaries keep insertion order.
-public enum Value: Hashable, Sendable {
+public enum Value: Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -8,11 +8,61 @@ public enum Value: Hashable, Sendable {
     case string(String)
     case list([Value])
     case dict(ValueDict)
+    /// Data that is never rendered as a template, as Ansible 2.19's untrusted data: what a host
+    /// returned (results, facts, registered values), what a template produced once stored in a
+    /// variable, and YAML tagged `!unsafe`. In every other way it is its payload: it compares and
+    /// hashes equal to it, and prints, serialises and reads (`string`, `list`, `dict`) as it.
+    /// Make it with `Value.untrusted(_:)`, which keeps nested marks out of the payload.
+    indirect case unsafe(Value)
 
-    public var string: String? { if case .string(let s) = self { return s } else { return nil } }
-    public var list: [Value]? { if case .list(let l) = self { return l } else { return nil } }
-    public var dict: ValueDict? { if case .dict(let d) = self { return d } else { return nil } }
-    public var isNull: Bool { self == .null }
+    /// `value`, marked never to be rendered (its payload stripped of marks inside).
+    public static func untrusted(_ value: Value) -> Value {
+        switch value {
+        case .unsafe, .null, .bool, .int, .float: return value
+        case .string, .list, .dict: return .unsafe(value.plain)
+        }
+    }
+
+    /// The value itself when it is marked unsafe; `self` otherwise (marks inside stay).
+    public var peeled: Value { if case .unsafe(let v) = self { return v } else { return self } }
+
+    /// Whether this value is marked unsafe as a whole.
+    public var isUnsafe: Bool { if case .unsafe = self { return true } else { return false } }
+
+    /// The value without any unsafe marks, at any depth: what modules and output see.
+    public var plain: Value {
+        switch self {
+        case .unsafe(let v): return v.plain
+        case .list(let items) where items.contains(where: \.hasUnsafeMarks): return .list(items.map(\.plain))
+        case .dict(let d) where d.contains(where: { $0.value.hasUnsafeMarks }):
+            return .dict(ValueDict(d.map { ($0.key, $0.value.plain) }))
+        default: return self
+        }
+    }
+
+    /// Whether an unsafe mark is anywhere inside.
+    public var hasUnsafeMarks: Bool {
+        switch self {
+        case .unsafe: return true
+        case .list(let items): return items.contains(where: \.hasUnsafeMarks)
+        case .dict(let d): return d.contains { $0.value.hasUnsafeMarks }
+        default: return false
+        }
+    }
+
+    public var string: String? { if case .string(let s) = peeled { return s } else { return nil } }
+    public var list: [Value]? { if case .list(let l) = peeled { return l } else { return nil } }
+    public var dict: ValueDict? { if case .dict(let d) = peeled { return d } else { return nil } }
+    public var isNull: Bool { if case .null = peeled { return true } else { return false } }
+
+    /// The entries of a mapping, each keeping the mapping's own unsafe mark (`args: !unsafe {...}`).
+    public var members: ValueDict? {
+        switch self {
+        case .dict(let d): return d
+        case .unsafe(.dict(let d)): return ValueDict(d.map { ($0.key, Value.untrusted($0.value)) })
+        default: return nil
+        }
+    }
 
     /// Member access for dictionaries (`nil` for anything else or a missing key).
     public subscript(key: String) -> Value? { dict?[key] }
@@ -27,6 +77,38 @@ public enum Value: Hashable, Sendable {
         case .string: return "str"
         case .list: return "list"
         case .dict: return "dict"
+        case .unsafe(let v): return v.typeName
+        }
+    }
+}
+
+/// Equality and hashing ignore unsafe marks, as Python's `AnsibleUnsafeText == str`.
+extension Value: Hashable {
+    public static func == (a: Value, b: Value) -> Bool {
+        switch (a, b) {
+        case (.unsafe(let x), _): return x == b
+        case (_, .unsafe(let y)): return a == y
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.float(let x), .float(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.list(let x), .list(let y)): return x == y
+        case (.dict(let x), .dict(let y)): return x == y
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let b): hasher.combine(1); hasher.combine(b)
+        case .int(let i): hasher.combine(2); hasher.combine(i)
+        case .float(let d): hasher.combine(3); hasher.combine(d)
+        case .string(let s): hasher.combine(4); hasher.combine(s)
+        case .list(let l): hasher.combine(5); hasher.combine(l)
+        case .dict(let d): hasher.combine(6); hasher.combine(d)
+        case .unsafe(let v): v.hash(into: &hasher)
         }
     }
 }
@@ -104,6 +186,12 @@ extension Value: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Expres
 extension Value {
     /// The plain value of a YAML node (positions dropped; keys as `json.dumps` writes them).
     public init(_ node: YAMLNode) {
+        guard !node.isUnsafe else {
+            var trusted = node
+            trusted.isUnsafe = false
+            self = .untrusted(Value(trusted))
+            return
+        }
         switch node.value {
         case .null: self = .null
         case .bool(let b): self = .bool(b)
@@ -132,6 +220,7 @@ extension Value {
         case .int(let i): w.int(i)
         case .float(let d): w.double(d)
         case .string(let s): w.string(s)
+        case .unsafe(let v): v.write(to: &w)
         case .list(let items):
             w.raw(UInt8(ascii: "["))
             for (n, item) in items.enumerated() {

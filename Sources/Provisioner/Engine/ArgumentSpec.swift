@@ -70,7 +70,8 @@ public struct ModuleArguments: Sendable {
             for alias in spec.aliases { byName[alias] = spec }
         }
         var values = ValueDict()
-        for (key, value) in raw {
+        for (key, marked) in raw {
+            let value = marked.plain
             guard let spec = byName[key] else {
                 let known = specs.map(\.name) + specs.flatMap(\.aliases)
                 throw ArgumentError("module '\(module)' has no argument '\(key)'\(Suggestion.hint(for: key, in: known))"
@@ -78,6 +79,11 @@ public struct ModuleArguments: Sendable {
             }
             if values[spec.name] != nil {
                 throw ArgumentError("argument '\(spec.name)' is given twice (as '\(key)')", argument: key)
+            }
+            // C strings end at NUL: the host would act on the text before it (`/x/victim\0.bak` is `/x/victim`).
+            if value.containsNUL {
+                throw ArgumentError("argument '\(key)' holds a NUL byte (\\0), which no path, name or command can carry:"
+                    + " the host would see the text cut there; remove it (binary content belongs in a file given as src)", argument: key)
             }
             values[spec.name] = templated.contains(key) ? value : try coerce(value, to: spec, module: module, as: key)
         }
@@ -209,5 +215,18 @@ extension String {
         while s.first?.isWhitespace == true { s.removeFirst() }
         while s.last?.isWhitespace == true { s.removeLast() }
         return String(s)
+    }
+}
+
+extension Value {
+    /// Whether a NUL byte is in any string inside (dictionary keys too).
+    var containsNUL: Bool {
+        switch self {
+        case .string(let s): return s.utf8.contains(0)
+        case .unsafe(let v): return v.containsNUL
+        case .list(let items): return items.contains { $0.containsNUL }
+        case .dict(let d): return d.contains { $0.key.utf8.contains(0) || $0.value.containsNUL }
+        default: return false
+        }
     }
 }

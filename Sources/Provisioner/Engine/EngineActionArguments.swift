@@ -11,6 +11,12 @@ enum EngineActionArguments {
         case .setFact: return (nil, nil)
         case .includeVars: return (["file", "name"], "file")
         case .meta: return (["_raw_params"], "_raw_params")
+        case .addHost: return (nil, nil)
+        case .groupBy: return (["key", "parents"], nil)
+        case .setup: return (["gather_subset", "filter"], nil)
+        case .pause: return (["seconds", "minutes", "prompt", "echo"], nil)
+        case .asyncStatus: return (["jid", "mode"], nil)
+        case .reboot: return (HostRun.rebootArguments.sorted(), nil)
         }
     }
 
@@ -18,9 +24,9 @@ enum EngineActionArguments {
     static func parse(_ arguments: Value, _ action: EngineAction) throws -> ValueDict {
         let (names, freeForm) = accepted(action)
         var dict: ValueDict
-        switch arguments {
+        switch arguments.peeled {
         case .null: dict = ValueDict()
-        case .dict(let d): dict = d
+        case .dict: dict = arguments.members ?? ValueDict()
         case .string(let text):
             dict = ValueDict()
             for word in KeyValueArguments.words(text) {
@@ -39,6 +45,7 @@ enum EngineActionArguments {
         default:
             throw ArgumentError("the arguments of '\(action.rawValue)' must be a mapping or key=value text")
         }
+        if arguments.isUnsafe { dict = ValueDict(dict.map { ($0.key, Value.untrusted($0.value)) }) }
         if let raw = dict["_raw_params"], action != .meta {
             guard let freeForm else { throw ArgumentError("'\(action.rawValue)' takes key=value arguments, not '\(raw.pythonText)'" + supported(names)) }
             dict["_raw_params"] = nil

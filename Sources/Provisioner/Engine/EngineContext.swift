@@ -9,13 +9,16 @@ final class EngineContext: @unchecked Sendable {
     let config: AnsibleConfig
     /// The runner: other hosts' variables and connections (delegate_to), refresh_inventory.
     weak var hosts: HostDirectory?
+    /// The inventory as add_host and group_by change it while the playbook runs.
+    var live: LiveInventory?
 
     init(options: RunOptions, registry: ModuleRegistry, loader: PlaybookLoader, reporter: RunReporter, config: AnsibleConfig) {
         self.options = options
         self.config = config
         self.registry = registry
         self.loader = loader
-        self.reporter = reporter
+        // Every report leaves the engine through the censor: a no_log task's words reach no output.
+        self.reporter = CensoringReporter(wrapping: reporter)
     }
 
     /// `--tags` / `--skip-tags` as Ansible reads them (`always` and `never` included).
@@ -30,14 +33,26 @@ final class EngineContext: @unchecked Sendable {
     }
 
     /// Renders a task's arguments and checks them against the module's declaration.
+    /// `k=v` words are split before rendering, as Ansible splits them when it loads a task:
+    /// what a template renders to (a host's output among it) never becomes an argument.
     func validatedArguments(_ task: Task, type: any Module.Type, templar: Templar) throws -> ModuleArguments {
-        let rendered = try templar.render(task.arguments)
+        let names = type.arguments.map(\.name)
         var dict: ValueDict
-        switch rendered {
+        switch task.arguments.peeled {
         case .null: dict = ValueDict()
-        case .dict(let d): dict = try KeyValueArguments.expand(d, freeForm: type.freeFormArgument, names: type.arguments.map(\.name))
+        case .dict:
+            let members = task.arguments.members ?? ValueDict()
+            dict = try templar.render(.dict(try KeyValueArguments.expand(members, freeForm: type.freeFormArgument, names: names))).dict ?? ValueDict()
         case .string(let s):
-            dict = try KeyValueArguments.parse(s, freeForm: type.freeFormArgument, names: type.arguments.map(\.name))
+            do {
+                var words = try KeyValueArguments.parse(s, freeForm: type.freeFormArgument, names: names)
+                if task.arguments.isUnsafe { words = ValueDict(words.map { ($0.key, Value.untrusted($0.value)) }) }
+                dict = try templar.render(.dict(words)).dict ?? ValueDict()
+            } catch let error as ArgumentError {
+                // `module: "{{ arguments }}"`: a template that gives the whole mapping.
+                guard !task.arguments.isUnsafe, case .dict(let d) = try templar.render(s) else { throw error }
+                dict = d
+            }
         default:
             throw ModuleError("the arguments of '\(task.moduleAsWritten)' must be a mapping")
         }
@@ -75,7 +90,13 @@ final class EngineContext: @unchecked Sendable {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), !isDir.boolValue,
                let data = FileManager.default.contents(atPath: candidate) {
-                return [UInt8](data)
+                let bytes = [UInt8](data)
+                // A template is text: one that is not UTF-8 is refused, never rendered with U+FFFD in it.
+                if kind == .template, case .failure(let failure) = UTF8Text.decode(bytes) {
+                    throw ModuleError("template \(candidate): \(failure); a template must be UTF-8 text"
+                        + " (to put a file's bytes on the host as they are, use copy with src)", argument: "src")
+                }
+                return bytes
             }
         }
         throw ModuleError("could not find '\(path)' (looked in: \(candidates.joined(separator: ", ")))", argument: "src")

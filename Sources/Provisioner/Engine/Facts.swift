@@ -79,10 +79,11 @@ public enum Facts {
     }
 
     /// Variables a play sees: `ansible_facts` plus the `ansible_*` names Ansible injects.
+    /// Marked untrusted: what a host says about itself is never rendered as a template.
     public static func variables(_ facts: ValueDict) -> ValueDict {
         var vars = ValueDict()
-        vars["ansible_facts"] = .dict(facts)
-        for (key, value) in facts { vars["ansible_" + key] = value }
+        vars["ansible_facts"] = .untrusted(.dict(facts))
+        for (key, value) in facts { vars["ansible_" + key] = .untrusted(value) }
         return vars
     }
 }

@@ -18,8 +18,17 @@ extension HostConnection {
 public final class LocalConnection: HostConnection {
     public let name = "local"
     private let local = LocalTransport()
+    /// The inventory name, for the host lock's messages.
+    private let host: String
+    private let hostLock: HostLock?
+    private var locked = false
+    private let mutex = NSLock()
 
-    public init() {}
+    /// `hostLock`: this machine's lock is taken on first use and kept until `close()`.
+    public init(host: String = "localhost", hostLock: HostLock? = nil) {
+        self.host = host
+        self.hostLock = hostLock
+    }
 
     public func transport(becoming become: Become?) throws -> Transport {
         if let become, geteuid() != 0 {
@@ -31,10 +40,34 @@ public final class LocalConnection: HostConnection {
         if let become, become.user != "root", geteuid() == 0 {
             throw TransportError("become_user \(become.user) on the local connection is not supported yet; target the host over ssh (ansible_connection=ssh)")
         }
+        try lockHost()
         return local
     }
 
-    public func close() {}
+    private func lockHost() throws {
+        guard let hostLock else { return }
+        try mutex.withLock {
+            guard !locked else { return }
+            try LocalHostLock.shared.acquire(hostLock, host: host)
+            locked = true
+            if hostLock.removesLeftovers, let file = LocalHostLock.shared.path {
+                let host = self.host
+                local.leftovers = (file, { hostLock.tell(host, .removedLeftovers($0)) })
+            }
+        }
+    }
+
+    /// Nothing to reconnect here; the host lock stays held.
+    public func reset() {}
+
+    public func close() {
+        mutex.withLock {
+            guard locked else { return }
+            local.leftovers = nil
+            LocalHostLock.shared.release()
+            locked = false
+        }
+    }
 }
 
 /// A host over ssh: one persistent session per become user (see SSHConnection).

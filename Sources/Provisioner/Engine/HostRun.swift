@@ -39,6 +39,10 @@ final class HostRun {
     var lockstep = false
     /// How often each task was reached, so that hosts meet at the same occurrence of it.
     var arrivals: [SourceLocation: Int] = [:]
+    /// The inventory version `groups`/`group_names` were taken from.
+    var inventoryVersion = 0
+    /// The async job of the task running now (`async:`), finished into its result.
+    var pendingJob: AsyncJob?
     /// `meta: end_role`: the rest of this role's tasks are skipped.
     var endedRole: RoleContext?
     /// Blocks with a rescue around the running task: only there does a failure set `ansible_failed_*`.
@@ -104,9 +108,21 @@ final class HostRun {
 
     func setCache(_ cache: ObservationCache, for user: String) { caches[user] = cache }
 
+    /// After a reboot the sessions are gone: the next use opens new ones.
+    func reconnect() {
+        connection.close()
+        transports = [:]
+        caches = [:]
+    }
+
     /// After a change every cache is stale: users share the host.
     func invalidateObservations() {
         for key in caches.keys { caches[key]?.invalidate() }
+    }
+
+    /// Before `actions` run: every cache makes stale what they can affect.
+    func invalidateObservations(after actions: [Action]) {
+        for key in caches.keys { caches[key]?.invalidate(after: actions) }
     }
 
     /// `meta: reset_connection`: the next task opens new sessions (and observes afresh).
@@ -145,6 +161,7 @@ final class HostRun {
 
     /// The variables a task sees, lowest precedence first.
     func scope(_ common: TaskCommon, extra: ValueDict = ValueDict()) -> ValueDict {
+        refreshInventoryVariables()
         var vars = layered(base, for: common.role).merging(common.vars).merging(hostVars).merging(extra)
         if let role = common.role {
             vars["role_name"] = .string(role.name)
@@ -224,6 +241,7 @@ final class HostRun {
 
     func runTask(_ task: Task, handler: Bool = false) {
         guard engine.tagsSelect(task.common.tags) else { return }
+        if EngineAction(rawValue: task.module)?.runsOncePerBatch == true { return runOncePerBatch(task, handler: handler) }
         // Engine actions (debug, assert, ...) never touch the host; other modules may need running services.
         if let type = engine.registry.types[task.module], !type.defersUnitRestarts {
             settleUnits()
@@ -238,7 +256,8 @@ final class HostRun {
                 return coordinator.throttled(task.common.location.description, limit: limit) { execute(task, handler: handler) }
             }
         } catch {
-            return fail(name: task.displayName, location: task.common.location, message: describe(error, task: task))
+            return fail(name: task.displayName, location: task.common.location, message: describe(error, task: task),
+                        hidden: hides(task.common, templar))
         }
         execute(task, handler: handler)
     }
@@ -297,7 +316,8 @@ final class HostRun {
             outcomes.append(outcome)
             register = .dict(outcome.result)
         }
-        if let name = task.register { hostVars[name] = register }
+        // A result is the host's data: marked, it is never rendered as a template again.
+        if let name = task.register { hostVars[name] = .untrusted(register) }
         let ignoreErrors = ignoresErrors(task, templar)
         count(outcomes, ignoreErrors: ignoreErrors, ignoreUnreachable: (try? isTrue(task.common.ignoreUnreachable, templar)) ?? false)
         if outcomes.contains(where: { $0.status == .changed }) {
@@ -307,7 +327,7 @@ final class HostRun {
         if failedHere {
             if rescueDepth > 0 {
                 hostVars["ansible_failed_task"] = failedTaskValue(task)
-                hostVars["ansible_failed_result"] = register
+                hostVars["ansible_failed_result"] = .untrusted(register)
             }
             coordinator.noteFailure(host, fatal: task.common.anyErrorsFatal ?? false)
         }
@@ -351,7 +371,7 @@ final class HostRun {
                 return ItemOutcome(status: .skipped, message: "conditional result was False: \(condition)",
                                    result: ["changed": false, "skipped": true, "false_condition": .string(condition)])
             }
-            let hidden = try isTrue(task.common.noLog, templar)
+            let hidden = hides(task.common, templar)
             var outcome = try retrying(task, templar) { attempt in
                 do {
                     var outcome: ItemOutcome
@@ -359,6 +379,10 @@ final class HostRun {
                         outcome = try runEngineAction(action, task, templar)
                     } else {
                         outcome = try runModule(task, templar, key: attempt == 1 ? key : "\(key)@\(attempt)")
+                        if let job = pendingJob {
+                            job.finish(&outcome)
+                            pendingJob = nil
+                        }
                     }
                     try applyOverrides(task, templar, &outcome)
                     return outcome
@@ -398,7 +422,11 @@ final class HostRun {
         let target = try self.target(of: task, templar)
         let observed = try target.map { try $0.transport.observe(module.observations(context)) }
             ?? observe(module.observations(context), for: key, as: runAs)
-        let plan = try module.plan(observed, context)
+        var plan = try module.plan(observed, context)
+        if !checkMode, plan.failure == nil, let job = try asyncJob(task, templar) {
+            plan = try job.wrapping(plan, module: task.moduleAsWritten)
+            if plan.isChanged { pendingJob = job }
+        }
         if target != nil, !plan.units.isEmpty {
             throw ModuleError("delegate_to a module that restarts services ('\(task.moduleAsWritten)') is not implemented yet")
         }
@@ -422,9 +450,10 @@ final class HostRun {
         try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome, via: target?.transport, environment: environment)
         absorbFacts(outcome.result["ansible_facts"])
         guard plan.isChanged, !checkMode, outcome.status != .failed else { return outcome }
-        invalidateObservations()
+        let actions = plan.adding(environment: environment).changes.flatMap(\.actions)
+        invalidateObservations(after: actions)
         let transport = try target?.transport ?? transport(runAs)
-        for action in plan.adding(environment: environment).changes.flatMap(\.actions) {
+        for action in actions {
             outcome.commands.append(action.summary)
             let applied = try transport.perform(action)
             if let output = applied.output {
@@ -454,7 +483,7 @@ final class HostRun {
     func applyOverrides(_ task: Task, _ templar: Templar, _ outcome: inout ItemOutcome) throws {
         guard task.changedWhen != nil || task.failedWhen != nil, outcome.status != .skipped else { return }
         var extra = ValueDict()
-        if let name = task.register { extra[name] = .dict(outcome.result) }
+        if let name = task.register { extra[name] = .untrusted(.dict(outcome.result)) }
         let bound = makeTemplar(templar.variables.merging(extra), task.common)
         // As Ansible: changed_when is evaluated on failed results too, so a failure that
         // failed_when then forgives ends ok unless changed_when says changed.
@@ -502,11 +531,12 @@ final class HostRun {
             return outcome
         case .setFact:
             var result = ValueDict()
-            for (key, value) in args where key != "cacheable" {
-                let rendered = try templar.render(value)
+            for (key, raw) in args where key != "cacheable" {
+                // What a template produced is data from then on (Ansible 2.19): stored marked.
+                let value = raw.needsRendering ? Value.untrusted(try templar.render(raw)) : raw
                 let name = try templar.renderString(key)
-                hostVars[name] = rendered
-                result[name] = rendered
+                hostVars[name] = value
+                result[name] = value
             }
             return ItemOutcome(status: .ok, result: ["ansible_facts": .dict(result), "changed": false])
         case .assert:
@@ -523,6 +553,12 @@ final class HostRun {
             return ItemOutcome(status: .failed, message: message, result: ["failed": true, "msg": .string(message)])
         case .meta:
             return ItemOutcome(status: .ok, result: ["changed": false])
+        case .addHost: return try addHost(task, templar)
+        case .groupBy: return try groupBy(task, templar)
+        case .setup: return try setup(task, templar)
+        case .pause: return try pause(task, templar)
+        case .asyncStatus: return try asyncStatus(task, templar)
+        case .reboot: return try reboot(task, templar)
         case .includeVars:
             let file = try templar.renderString(args["file"]?.string ?? "")
             let path = file.hasPrefix("/") ? file : task.common.directory + "/" + file
@@ -575,6 +611,11 @@ final class HostRun {
         }
     }
 
+    /// Whether `no_log` hides what the task says (see `NoLog`).
+    func hides(_ common: TaskCommon, _ templar: @autoclosure () -> Templar) -> Bool {
+        NoLog.hides(common.noLog) { try isTrue($0, templar()) }
+    }
+
     func ignoresErrors(_ task: Task, _ templar: Templar) -> Bool {
         (try? isTrue(task.common.ignoreErrors, templar)) ?? false
     }
@@ -615,7 +656,8 @@ final class HostRun {
         r.changes = outcome.changes
         r.diffs = outcome.diffs
         r.commands = outcome.commands
-        r.hidden = outcome.hidden
+        // Also for outcomes that failed before the item's no_log was known.
+        r.hidden = outcome.hidden || hides(task.common, makeTemplar(scope(task.common), task.common))
         r.delegatedTo = outcome.delegatedTo
         r.showDiff = outcome.showDiff
         r.seconds = seconds
@@ -623,9 +665,10 @@ final class HostRun {
         reporter.report(r)
     }
 
-    func fail(name: String, location: SourceLocation, message: String) {
+    func fail(name: String, location: SourceLocation, message: String, hidden: Bool = false) {
         var r = TaskReport(host: host, task: name, location: location, status: .failed)
         r.message = message
+        r.hidden = hidden
         reporter.report(r)
         stats.failed += 1
         failed = true

@@ -54,8 +54,8 @@ extension HostRun {
         guard let new = value?.dict, !new.isEmpty else { return }
         for (key, value) in new {
             facts[key.hasPrefix("ansible_") ? String(key.dropFirst("ansible_".count)) : key] = value
-            if play.vars[key] == nil && play.roleVars[key] == nil { base[key] = value }
+            if play.vars[key] == nil && play.roleVars[key] == nil { base[key] = .untrusted(value) }
         }
-        base["ansible_facts"] = .dict(facts)
+        base["ansible_facts"] = .untrusted(.dict(facts))
     }
 }

@@ -11,12 +11,13 @@ extension HostRun {
         reporter.taskStarted(title, handler: false, host: host)
         let scope = scope(include.common)
         let templar = makeTemplar(scope, include.common)
+        let hidden = hides(include.common, templar)
         do {
             if let condition = try firstFalse(include.common.when, templar) {
-                return skipInclude(title, include, "conditional result was False: \(condition)")
+                return skipInclude(title, include, "conditional result was False: \(condition)", hidden: hidden)
             }
             let items = include.loop == nil ? [Value.null] : try loopItems(of: include, templar)
-            if items.isEmpty { return skipInclude(title, include, "No items in the list") }
+            if items.isEmpty { return skipInclude(title, include, "No items in the list", hidden: hidden) }
             var loaded: [[TaskItem]] = []
             for (index, item) in items.enumerated() {
                 var vars = include.common.vars
@@ -28,6 +29,7 @@ extension HostRun {
                 loaded.append(tasks)
                 var report = TaskReport(host: host, task: title, location: include.common.location, status: .ok)
                 report.output = "included: \(name) for \(host)"
+                report.hidden = hidden
                 if include.loop != nil {
                     report.item = try include.loopControl.label.map { try itemTemplar.render($0).pythonText } ?? item.pythonText
                 }
@@ -41,10 +43,11 @@ extension HostRun {
         } catch {
             let message = (error as? RecursionError)?.description ?? describe(error, at: include.common.location)
             guard (try? isTrue(include.common.ignoreErrors, templar)) == true else {
-                return fail(name: title, location: include.common.location, message: message)
+                return fail(name: title, location: include.common.location, message: message, hidden: hidden)
             }
             var report = TaskReport(host: host, task: title, location: include.common.location, status: .failed)
             report.message = message
+            report.hidden = hidden
             report.ignored = true
             reporter.report(report)
             stats.ignored += 1
@@ -52,9 +55,10 @@ extension HostRun {
         }
     }
 
-    func skipInclude(_ title: String, _ include: Include, _ reason: String) {
+    func skipInclude(_ title: String, _ include: Include, _ reason: String, hidden: Bool) {
         var report = TaskReport(host: host, task: title, location: include.common.location, status: .skipped)
         report.message = reason
+        report.hidden = hidden
         reporter.report(report)
         stats.skipped += 1
     }

@@ -5,11 +5,11 @@ enum KeyValueArguments {
     /// Arguments given as a mapping that also holds a free-form string (`args:` beside
     /// `command: ...`): the string's `k=v` words and command join the mapping.
     static func expand(_ arguments: ValueDict, freeForm: String?, names: [String]) throws -> ValueDict {
-        guard case .string(let raw)? = arguments["_raw_params"] else { return arguments }
+        guard let params = arguments["_raw_params"], let raw = params.string else { return arguments }
         var result = arguments
         result["_raw_params"] = nil
         for (key, value) in try parse(raw, freeForm: freeForm, names: names) where result[key] == nil {
-            result[key] = value
+            result[key] = params.isUnsafe ? .untrusted(value) : value
         }
         return result
     }

@@ -43,7 +43,8 @@ extension HostRun {
     /// and with `extended`, `ansible_loop` (index, first, last, previtem, allitems, ...).
     func loopVariables(_ control: LoopControl, _ item: Value, _ index: Int, of items: [Value], _ templar: Templar) throws -> ValueDict {
         var vars = ValueDict()
-        vars[control.loopVar] = item
+        // Items are what a template gave (often a host's output): marked, never rendered again.
+        vars[control.loopVar] = .untrusted(item)
         vars["ansible_loop_var"] = .string(control.loopVar)
         if let indexVar = control.indexVar {
             vars[indexVar] = .int(index)
@@ -61,7 +62,7 @@ extension HostRun {
             loop["revindex0"] = .int(items.count - index - 1)
             if index > 0 { loop["previtem"] = items[index - 1] }
             if index + 1 < items.count { loop["nextitem"] = items[index + 1] }
-            vars["ansible_loop"] = .dict(loop)
+            vars["ansible_loop"] = .untrusted(.dict(loop))
         }
         return vars
     }

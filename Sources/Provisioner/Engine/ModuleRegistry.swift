@@ -30,4 +30,8 @@ public struct ModuleRegistry: Sendable {
 public enum EngineAction: String, CaseIterable, Sendable {
     case debug, setFact = "set_fact", assert, fail, meta
     case includeVars = "include_vars"
+    case addHost = "add_host", groupBy = "group_by", setup, pause, asyncStatus = "async_status", reboot
+
+    /// Ansible runs these once for the whole batch (bypass_host_loop), on its first host.
+    var runsOncePerBatch: Bool { self == .addHost || self == .pause }
 }

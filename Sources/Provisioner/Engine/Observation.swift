@@ -32,9 +32,11 @@ public struct FileState: Hashable, Sendable {
     public var linkTarget: String?
     /// Present when the content was asked for and the path is a regular file.
     public var content: [UInt8]?
+    /// Hard links to it (a change to one name's attributes shows through the others).
+    public var links: Int
 
     public init(kind: Kind, mode: UInt32, owner: String, group: String, size: Int = 0,
-                modified: Double = 0, linkTarget: String? = nil, content: [UInt8]? = nil) {
+                modified: Double = 0, linkTarget: String? = nil, content: [UInt8]? = nil, links: Int = 1) {
         self.kind = kind
         self.mode = mode
         self.owner = owner
@@ -43,6 +45,21 @@ public struct FileState: Hashable, Sendable {
         self.modified = modified
         self.linkTarget = linkTarget
         self.content = content
+        self.links = links
+    }
+}
+
+/// Where an observed path really is on the host, for the engine's cache (which observations a
+/// change can affect): transports report it beside each observed path.
+public struct PathLocation: Hashable, Sendable {
+    /// The path with every link in its folders resolved and its own name kept: what `lstat` looks at.
+    public var entry: String
+    /// For `.target`: where the path leads, its own links followed too; nil when unknown.
+    public var resolved: String?
+
+    public init(entry: String, resolved: String? = nil) {
+        self.entry = entry
+        self.resolved = resolved
     }
 }
 
@@ -67,6 +84,8 @@ public struct Observations: Sendable {
     /// Followed `stat`s; a path that was asked for and did not resolve is in `unresolved`.
     public var targets: [String: FileState] = [:]
     public var unresolved: Set<String> = []
+    /// Where the observed paths are (see `PathLocation`); a path missing here is of unknown location.
+    public var locations: [String: PathLocation] = [:]
 
     public init() {}
 
@@ -96,5 +115,6 @@ public struct Observations: Sendable {
         unresolved.formUnion(other.unresolved)
         for path in other.targets.keys { unresolved.remove(path) }
         for path in other.unresolved { targets[path] = nil }
+        locations.merge(other.locations) { $1 }
     }
 }

@@ -4,11 +4,12 @@ import Foundation
 /// 0 all ok, 2 a host failed, 4 a host unreachable.
 public final class PlaybookRunner: HostDirectory {
     let playbook: Playbook
-    private(set) var inventory: Inventory
     /// Reads the inventory again, for `meta: refresh_inventory` (nil: the inventory stays as it was given).
     public var inventoryReloader: (() throws -> Inventory)?
     private var inventoryStale = false
     let engine: EngineContext
+    /// The inventory now: plays choose their hosts after earlier plays' add_host and group_by.
+    var inventory: Inventory { engine.live?.current ?? Inventory() }
     /// One connection per host for the whole run, whatever the number of plays.
     private var connections: [String: HostConnection] = [:]
     private let connectionsLock = NSLock()
@@ -16,9 +17,9 @@ public final class PlaybookRunner: HostDirectory {
     public init(playbook: Playbook, inventory: Inventory, registry: ModuleRegistry, loader: PlaybookLoader,
                 options: RunOptions, reporter: RunReporter, config: AnsibleConfig = AnsibleConfig()) {
         self.playbook = playbook
-        self.inventory = inventory
         self.engine = EngineContext(options: options, registry: registry, loader: loader, reporter: reporter, config: config)
         engine.hosts = self
+        engine.live = LiveInventory(inventory)
     }
 
     /// The variables that say how to reach a host (`ansible_*`): the inventory's,
@@ -29,7 +30,8 @@ public final class PlaybookRunner: HostDirectory {
         let scope = inventoryVars.merging(play.vars).merging(engine.options.extraVars)
         var vars = inventoryVars
         for (key, value) in play.vars.merging(engine.options.extraVars) where key.hasPrefix("ansible_") {
-            vars[key] = try Templar(variables: scope).render(value)
+            let rendered = try Templar(variables: scope).render(value)
+            vars[key] = value.needsRendering ? .untrusted(rendered) : rendered
         }
         let keywords = keywords ?? ConnectionKeywords(connection: play.connection, remoteUser: play.remoteUser, port: play.port)
         return keywords.defaults(under: vars)
@@ -59,16 +61,35 @@ public final class PlaybookRunner: HostDirectory {
             let connection: HostConnection
             switch kind {
             case "local"?:
-                connection = LocalConnection()
+                connection = LocalConnection(host: host, hostLock: hostLock)
             case nil where inventory.isImplicitLocalhost(host):
-                connection = LocalConnection()
+                connection = LocalConnection(host: host, hostLock: hostLock)
             case nil, "ssh"?, "smart"?, "paramiko"?:
-                connection = RemoteConnection(try SSHConnection(host: host, variables: vars, config: engine.config))
+                connection = RemoteConnection(try SSHConnection(host: host, variables: vars, config: engine.config, hostLock: hostLock))
             case let other?:
                 throw TransportError("\(host): ansible_connection=\(other) is not supported (use local or ssh)", unreachable: true)
             }
             connections[key] = connection
             return connection
+        }
+    }
+
+    /// One apply per host at a time (see `HostLock`): waits and leftovers are reported as warnings,
+    /// the leftovers only under -v.
+    var hostLock: HostLock {
+        let reporter = engine.reporter, options = engine.options
+        return HostLock(timeout: options.lockTimeout, removesLeftovers: !options.checkMode) { host, event in
+            switch event {
+            case .waiting(let holder):
+                reporter.warning("\(host): waiting for \(holder) to finish (up to \(options.lockTimeout) s, --lock-timeout)")
+            case .unavailable:
+                reporter.warning("\(host): cannot take the host lock (no flock there): another apply at the same time is not kept out")
+            case .removedLeftovers(let paths) where options.verbosity > 0:
+                reporter.warning("\(host): removed \(paths.count) temporary file(s) an interrupted run left: "
+                    + paths.map(HostLock.printable).joined(separator: ", "))
+            case .removedLeftovers:
+                break
+            }
         }
     }
 
@@ -161,7 +182,7 @@ public final class PlaybookRunner: HostDirectory {
 
     func reloadInventoryIfAsked() throws {
         guard connectionsLock.withLock({ inventoryStale }), let reload = inventoryReloader else { return }
-        inventory = try reload()
+        engine.live?.replace(with: try reload())
         connectionsLock.withLock { inventoryStale = false }
     }
 

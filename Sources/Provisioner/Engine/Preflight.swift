@@ -24,7 +24,8 @@ extension EngineContext {
                 if task.module == EngineAction.setFact.rawValue {
                     names.formUnion((try? EngineActionArguments.parse(task.arguments, .setFact))?.keys ?? [])
                 }
-                if task.module == EngineAction.includeVars.rawValue || registry?.types[task.module]?.returnsFacts == true { open = true }
+                if task.module == EngineAction.includeVars.rawValue || task.module == EngineAction.setup.rawValue
+                    || registry?.types[task.module]?.returnsFacts == true { open = true }
             case .block(let b): (b.tasks + b.rescue + b.always).forEach(visit)
             case .include: open = true
             }
@@ -39,11 +40,13 @@ struct PlaybookCheck {
     let engine: EngineContext
     var problems: [Error] = []
     var handlers: [String] = []
+    /// Checking a `no_log` task: its problems say where, never what (they may quote its values).
+    var censoring = false
 
     init(engine: EngineContext) { self.engine = engine }
 
     mutating func note(_ location: SourceLocation, _ message: String) {
-        problems.append(PreflightError("\(location): \(message)"))
+        problems.append(PreflightError(censoring ? NoLog.error(at: location) : "\(location): \(message)"))
     }
 
     mutating func check(_ play: Play) {
@@ -86,6 +89,8 @@ struct PlaybookCheck {
 
     mutating func check(_ task: Task) {
         if task.implicit { return }
+        censoring = NoLog.hides(task.common.noLog)
+        defer { censoring = false }
         common(task.common)
         for name in task.notify where !handlers.contains(name) && !name.contains("{{") {
             note(task.notifyLocation ?? task.common.location, "no handler '\(name)' in this play" + Suggestion.hint(for: name, in: handlers))
@@ -155,7 +160,9 @@ struct PlaybookCheck {
                 args[key] = value
             }
             let templated = Set(args.filter { $0.value.containsTemplate }.map(\.key))
-            _ = try ModuleArguments.validate(args, against: type.arguments, module: task.moduleAsWritten, templated: templated)
+            let validated = try ModuleArguments.validate(args, against: type.arguments, module: task.moduleAsWritten, templated: templated)
+            // Literal arguments are checked whole here (a port out of range inside `sections`), before any host.
+            if templated.isEmpty && task.loop == nil { _ = try type.init(validated) }
         } catch let e as ArgumentError {
             note(location(e.argument), e.message)
         } catch let e as ModuleError {
@@ -173,7 +180,7 @@ extension HostRun {
     func prefetch(runtimeNames: (names: Set<String>, open: Bool)) throws {
         var problems: [Error] = []
         // Per user the tasks run as, then per task.
-        var requests: [String: (become: Become?, byTask: [String: [Observation]])] = [:]
+        var requests: [String: (become: Become?, byTask: [(task: String, observations: [Observation])])] = [:]
         func collect(_ task: Task, _ type: any Module.Type, _ templar: Templar, key: String) throws {
             if try firstFalse(task.common.when, templar) != nil { return }
             let module = try type.init(try engine.validatedArguments(task, type: type, templar: templar))
@@ -185,7 +192,7 @@ extension HostRun {
             // (its account may be created by an earlier task); those tasks observe when they run.
             let runAs = try become(task.common)
             guard HostRun.key(runAs) == HostRun.key(try become(nil)) else { return }
-            requests[HostRun.key(runAs), default: (runAs, [:])].byTask[key] = module.observations(context)
+            requests[HostRun.key(runAs), default: (runAs, [])].byTask.append((key, module.observations(context)))
         }
         func visit(_ item: TaskItem) throws {
             switch item {
@@ -199,7 +206,8 @@ extension HostRun {
                     // A task that runs elsewhere (delegate_to) observes that host when it runs.
                     if try runsElsewhere(task, templar) { return }
                     if task.loop != nil {
-                        let items = try loopItems(of: task, templar)
+                        // A loop that fails on a task that ignores errors fails (ignored) when it runs.
+                        guard let items = ignoresErrors(task, templar) ? try? loopItems(of: task, templar) : try loopItems(of: task, templar) else { return }
                         for (index, item) in items.enumerated() {
                             try collect(task, type, makeTemplar(vars.merging(try loopVariables(task.loopControl, item, index, of: items, templar)), task.common),
                                         key: "\(task.common.location)#\(index)")
@@ -209,10 +217,10 @@ extension HostRun {
                     }
                 } catch let e as TemplateError {
                     if let name = e.undefinedVariable, runtimeNames.open || runtimeNames.names.contains(name) { return }
-                    problems.append(PreflightError(describe(e, task: task)))
+                    problems.append(PreflightError(hides(task.common, templar) ? NoLog.error(at: task.common.location) : describe(e, task: task)))
                 } catch {
                     // Nothing here depends on the host yet: a bad argument or loop is a bad playbook.
-                    problems.append(PreflightError(describe(error, task: task)))
+                    problems.append(PreflightError(hides(task.common, templar) ? NoLog.error(at: task.common.location) : describe(error, task: task)))
                 }
             }
         }

@@ -43,7 +43,7 @@ extension HostRun {
             guard policy.runs > 1, outcome.status != .skipped else { return outcome }
             outcome.result["attempts"] = .int(number)
             var bound = ValueDict()
-            if let name = task.register { bound[name] = .dict(outcome.result) }
+            if let name = task.register { bound[name] = .untrusted(.dict(outcome.result)) }
             let done: Bool
             do {
                 done = try policy.until.map { try conditionsHold($0, makeTemplar(templar.variables.merging(bound), task.common)) }

@@ -35,7 +35,7 @@ extension HostRun {
     func receive(_ result: TaskResult, of task: Task) {
         // The task happened for this host too (shown only where it ran): keeps hosts' outputs in step.
         reporter.taskStarted((task.common.role.map { "\($0.name) : " } ?? "") + task.displayName, handler: false, host: host)
-        if let name = task.register { hostVars[name] = result.register }
+        if let name = task.register { hostVars[name] = .untrusted(result.register) }
         guard task.module == EngineAction.setFact.rawValue || task.module == EngineAction.includeVars.rawValue else { return }
         for (name, value) in result.facts { hostVars[name] = value }
     }

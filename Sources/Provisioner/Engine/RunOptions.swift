@@ -8,6 +8,8 @@ public struct RunOptions: Sendable {
     public var extraVars = ValueDict()
     public var forks = 50
     public var verbosity = 0
+    /// Seconds to wait for another apply's host lock (`--lock-timeout`).
+    public var lockTimeout = 60
 
     public init() {}
 }

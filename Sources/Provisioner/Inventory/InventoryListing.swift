@@ -85,6 +85,7 @@ extension Inventory {
         case .int(let n): out += String(n)
         case .float(let d): out += JSONWriter.pythonFloatText(d)
         case .string(let s): QuotedString.write(s, to: &out)
+        case .unsafe(let v): writePythonJSON(v, indent: indent, to: &out)
         case .list(let items):
             guard !items.isEmpty else { out += "[]"; return }
             out += "[\n"

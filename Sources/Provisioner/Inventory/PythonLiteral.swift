@@ -152,6 +152,7 @@ enum PythonLiteral {
             case .int(let n): return String(n)
             case .float(let d): return JSONWriter.pythonFloatText(d)
             case .string(let text): return text
+            case .unsafe(let v): return keyText(v)
             case .list, .dict: return nil
             }
         }

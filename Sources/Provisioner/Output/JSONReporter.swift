@@ -31,20 +31,17 @@ public final class JSONReporter: RunReporter {
                                 "seconds": .float((r.seconds * 1000).rounded() / 1000)]
         if let location = r.location { entry["location"] = .string(location.description) }
         if let item = r.item { entry["item"] = .string(item) }
-        if r.hidden {
-            entry["message"] = "output hidden: no_log"
-        } else {
-            if let message = r.message { entry["message"] = .string(message) }
-            if let output = r.output { entry["output"] = .string(output) }
-            if !r.changes.isEmpty { entry["changes"] = .list(r.changes.map(Value.string)) }
-            if !r.diffs.isEmpty {
-                entry["diff"] = .list(r.diffs.map {
-                    ["path": .string($0.label), "before": .string($0.before), "after": .string($0.after),
-                     "unified": .string(UnifiedDiff.render(before: $0.before, after: $0.after, label: $0.label))]
-                })
-            }
-            if !r.commands.isEmpty { entry["commands"] = .list(r.commands.map(Value.string)) }
+        if let message = r.message { entry["message"] = .string(message) }
+        if let output = r.output { entry["output"] = .string(output) }
+        if !r.changes.isEmpty { entry["changes"] = .list(r.changes.map(Value.string)) }
+        if !r.diffs.isEmpty {
+            entry["diff"] = .list(r.diffs.map {
+                ["path": .string($0.label), "before": .string($0.before), "after": .string($0.after),
+                 "unified": .string(UnifiedDiff.render(before: $0.before, after: $0.after, label: $0.label))]
+            })
         }
+        if !r.commands.isEmpty { entry["commands"] = .list(r.commands.map(Value.string)) }
+        if r.hidden { entry["no_log"] = true }
         if r.ignored { entry["ignored"] = true }
         if let delegate = r.delegatedTo { entry["delegated_to"] = .string(delegate) }
         lock.withLock { reports.append(.dict(entry)) }

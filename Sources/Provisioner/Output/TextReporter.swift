@@ -69,7 +69,7 @@ public final class TextReporter: RunReporter {
 
     public func report(_ r: TaskReport) {
         lock.withLock {
-            if r.showDiff ?? showDiff, !r.hidden {
+            if r.showDiff ?? showDiff {
                 for d in r.diffs {
                     let text = UnifiedDiff.render(before: d.before, after: d.after, label: d.label)
                     if !text.isEmpty { emit(colorDiff(text)) }
@@ -86,8 +86,8 @@ public final class TextReporter: RunReporter {
             if let delegate = r.delegatedTo { line = line.replacingOccurrences(of: "[\(r.host)]", with: "[\(r.host) -> \(delegate)]") }
             if let item = r.item { line += " => (item=\(item))" }
             if r.status == .failed || r.status == .unreachable {
-                line += " => " + (r.hidden ? "(output hidden: no_log)" : (r.message ?? "failed"))
-            } else if let output = r.output, !r.hidden {
+                line += " => " + (r.message ?? "failed")
+            } else if let output = r.output {
                 line += " => " + output
             } else if let message = r.message, r.status == .skipped || verbosity > 0 {
                 line += " => \(message)"
@@ -101,7 +101,7 @@ public final class TextReporter: RunReporter {
             }
             emit(paint(line, code))
             if r.ignored { emit(paint("...ignoring", "36")) }
-            if verbosity > 0 && !r.hidden {
+            if verbosity > 0 {
                 for change in r.changes { emit("    ~ \(change)") }
                 for command in r.commands { emit(paint("    $ \(command)", "90")) }
             }

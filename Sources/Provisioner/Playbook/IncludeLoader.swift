@@ -106,15 +106,17 @@ extension PlaybookLoader {
     }
 
     /// `import_playbook`, refusing a playbook that imports itself.
-    func importedPlaybook(_ node: YAMLNode, in doc: LoadedFile, chain: [IncludeStep]) throws -> [Play] {
+    func importedPlaybook(_ node: YAMLNode, in doc: LoadedFile, chain: [IncludeStep], root: String) throws -> [Play] {
         guard let file = node.string else { throw ParseError("import_playbook takes a file name", at: doc.location(of: node)) }
         guard !Templar.containsTemplate(file) else {
             throw ParseError("import_playbook is static: its file name cannot use variables", at: doc.location(of: node))
         }
         let path = (resolve(file, against: doc.directory) as NSString).standardizingPath
         let step = IncludeStep(location: doc.location(of: node), file: path, kind: .importPlaybook)
+        // The playbook named on the command line is where every chain starts.
+        if path == root { throw RecursionError(step: step, chain: chain, cycleStart: 0) }
         try checkRecursion(step, chain: chain)
-        return try loadPlaybook(path, chain: chain + [step]).plays
+        return try loadPlaybook(path, chain: chain + [step], root: root).plays
     }
 }
 
@@ -131,7 +133,7 @@ public struct RecursionError: Error, CustomStringConvertible {
         let name = (step.file as NSString).lastPathComponent
         let steps = (chain + [step]).map { "\($0.location) \($0.verb) \(($0.file as NSString).lastPathComponent)" }
         guard let start = cycleStart else {
-            return "recursion: includes nest more than \(PlaybookLoader.maxIncludeDepth) deep (a file that includes itself "
+            return "recursion: includes nest \(PlaybookLoader.maxIncludeDepth) deep, the limit (a file that includes itself "
                 + "without a condition that ends it?); the chain starts: " + steps.prefix(4).joined(separator: " -> ")
                 + " -> ... -> " + steps.suffix(3).joined(separator: " -> ")
         }

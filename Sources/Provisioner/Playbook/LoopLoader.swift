@@ -3,23 +3,11 @@ import Foundation
 /// `loop:` and Ansible's `with_<lookup>:` loops, `vars_files` entries, and what a play's static
 /// roles expose to it.
 extension PlaybookLoader {
-    /// Lookups ansible-core ships, for telling a missing lookup from a typo.
-    static let ansibleLookups: Set<String> = [
-        "config", "csvfile", "dict", "env", "file", "fileglob", "first_found", "indexed_items", "ini",
-        "inventory_hostnames", "items", "lines", "list", "nested", "password", "pipe", "random_choice", "sequence",
-        "subelements", "template", "together", "unvault", "url", "varnames", "vars",
-    ]
-
-    /// Task keywords, `with_<lookup>` loops included.
-    static func isTaskKeyword(_ key: String) -> Bool {
-        taskKeys.contains(key) || loopLookup(key) != nil
-    }
-
     /// The lookup a `with_X` key names, when it is one.
     static func loopLookup(_ key: String) -> String? {
         guard key.hasPrefix("with_") else { return nil }
         let name = String(key.dropFirst(5))
-        return ansibleLookups.contains(name) || TemplateGlobals.lookups.contains(name) ? name : nil
+        return AnsibleNames.lookups.contains(name) || TemplateGlobals.lookups.contains(name) ? name : nil
     }
 
     /// The task's loop: `loop:` (a list or a template giving one) or `with_X:` (terms for lookup X).
@@ -45,6 +33,23 @@ extension PlaybookLoader {
             throw ParseError("'\(key)' loops over the '\(lookup)' lookup, which provision does not implement yet", at: doc.location(of: loop))
         }
         return (Value(loop), lookup)
+    }
+
+    /// `async:`/`poll:` on a task; `poll` alone is refused (it means nothing without `async`).
+    func asyncSettings(_ node: YAMLNode, in doc: LoadedFile) throws -> AsyncSettings? {
+        guard let seconds = node["async"] else {
+            if let poll = node["poll"] { throw ParseError("'poll' goes with 'async' (how long the task may run)", at: doc.location(of: poll)) }
+            return nil
+        }
+        for (key, value) in [("async", seconds), ("poll", node["poll"])] {
+            guard let value else { continue }
+            switch value.value {
+            case .int(let n) where n >= 0: continue
+            case .string(let s) where Templar.containsTemplate(s): continue
+            default: throw ParseError("'\(key)' must be a whole number of seconds", at: doc.location(of: value))
+            }
+        }
+        return AsyncSettings(seconds: Value(seconds), poll: node["poll"].map(Value.init))
     }
 
     /// `vars_files`: each entry a file, or a list of files of which the first found is read.

@@ -17,7 +17,7 @@ enum PlaybookKeywords {
 
     static let task: Set<String> = shared.union([
         "when", "loop", "loop_control", "notify", "register", "changed_when",
-        "failed_when", "args", "delegate_to", "local_action", "action", "retries", "delay", "until",
+        "failed_when", "args", "delegate_to", "local_action", "action", "retries", "delay", "until", "async", "poll",
         "include_tasks", "import_tasks", "ansible.builtin.include_tasks", "ansible.builtin.import_tasks",
         "include_role", "import_role", "ansible.builtin.include_role", "ansible.builtin.import_role",
     ])
@@ -30,8 +30,6 @@ enum PlaybookKeywords {
     /// the tables above only where those lack it.
     static let unsupported: [String: String] = [
         "timeout": "provision does not implement Ansible's task 'timeout' yet; remove it (commands then run to completion)",
-        "async": "provision does not implement background tasks ('async'/'poll') yet; remove them to run the task in the foreground",
-        "poll": "provision does not implement background tasks ('async'/'poll') yet; remove them to run the task in the foreground",
         "delegate_facts": "provision does not implement 'delegate_facts' yet: facts always go to the host the task runs for",
         "debugger": "provision has no task debugger; remove 'debugger'",
         "become_exe": "provision becomes other users with 'sudo -n' only; remove 'become_exe'",

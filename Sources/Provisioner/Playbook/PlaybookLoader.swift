@@ -37,7 +37,8 @@ public struct PlaybookLoader {
         let sink = LoadErrors()
         collecting.errorSink = sink
         do {
-            let playbook = try collecting.loadPlaybook((path as NSString).standardizingPath, chain: [])
+            let root = (path as NSString).standardizingPath
+            let playbook = try collecting.loadPlaybook(root, chain: [], root: root)
             return (playbook, sink.errors)
         } catch let error as RecursionError {
             throw error.parseError
@@ -57,7 +58,7 @@ public struct PlaybookLoader {
         }
     }
 
-    func loadPlaybook(_ path: String, chain: [IncludeStep]) throws -> Playbook {
+    func loadPlaybook(_ path: String, chain: [IncludeStep], root: String) throws -> Playbook {
         let doc = try loadDocument(path)
         let location = doc.location(of: doc.root)
         guard let items = doc.root.items else {
@@ -66,7 +67,7 @@ public struct PlaybookLoader {
         var plays: [Play] = []
         for item in items {
             if let imported = item["import_playbook"] ?? item["ansible.builtin.import_playbook"] {
-                plays += try collecting { try importedPlaybook(imported, in: doc, chain: chain) } ?? []
+                plays += try collecting { try importedPlaybook(imported, in: doc, chain: chain, root: root) } ?? []
                 continue
             }
             if let play = try collecting({ try loadPlay(item, in: doc) }) { plays.append(play) }
@@ -413,6 +414,7 @@ public struct PlaybookLoader {
                 let (loop, with) = try self.loop(of: node, in: doc)
                 task?.loop = loop
                 task?.loopWith = with
+                task?.asynchronous = try asyncSettings(node, in: doc)
             }
             task?.until = node["until"].map(conditions)
             task?.retries = try node["retries"].map { try integerOrTemplate($0, "retries", in: doc) }

@@ -223,9 +223,17 @@ public struct Task: Sendable {
     public var delay: Value?
     /// A task the loader added (the handler flush after each section of a play): never reported.
     public var implicit = false
+    /// `async:` seconds and `poll:`; nil for an ordinary task.
+    public var asynchronous: AsyncSettings? = nil
 
     public var displayName: String {
         if let name { return name }
         return moduleAsWritten
     }
+}
+
+/// `async: SECONDS` and `poll: SECONDS` as written (templates rendered when the task runs).
+public struct AsyncSettings: Sendable {
+    public var seconds: Value
+    public var poll: Value?
 }

@@ -31,6 +31,7 @@ enum PythonJSON {
             let text = d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : PythonFloat.repr(d)
             out += Array(text.utf8)
         case .string(let s): writeString(s, ensureASCII: options.ensureASCII, to: &out)
+        case .unsafe(let v): write(v, options, separator, level: level, to: &out)
         case .list(let items):
             guard !items.isEmpty else { out += Array("[]".utf8); return }
             out.append(UInt8(ascii: "["))

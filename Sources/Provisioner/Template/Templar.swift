@@ -5,6 +5,10 @@ import Foundation
 /// Variables may themselves hold templates (`root: "{{ base | default('/srv') }}"`);
 /// they are rendered when an expression first reads them, and remembered for the
 /// lifetime of this Templar. Parsed templates are cached process-wide by their text.
+///
+/// Values marked `.unsafe` (a host's data, a stored template result, `!unsafe`) are never
+/// rendered: their marks come off when they are read, so what a render returns is plain
+/// and holds their text as it is.
 public struct Templar: Sendable {
     public let variables: ValueDict
     /// Folders `lookup('file', ...)` searches (each one's `files/` first), like Ansible's search path.
@@ -38,8 +42,9 @@ public struct Templar: Sendable {
     public func render(_ value: Value) throws -> Value {
         switch value {
         case .string(let s): return try render(s)
-        case .list(let items) where value.needsTemplating: return .list(try items.map(render))
-        case .dict(let d) where value.needsTemplating:
+        case .unsafe(let v): return v.plain
+        case .list(let items) where value.needsRendering: return .list(try items.map(render))
+        case .dict(let d) where value.needsRendering:
             var rendered = ValueDict()
             for (key, item) in d { rendered[try renderString(key)] = try render(item) }
             return .dict(rendered)
@@ -73,16 +78,24 @@ public struct Templar: Sendable {
 
     /// A `when:`/`changed_when:`/`failed_when:` condition, by Python truthiness.
     /// When the condition is itself a template (`"{{ a }} == 1"`), the text it renders to is
-    /// evaluated as an expression, as Ansible does.
+    /// evaluated as an expression, as Ansible does, unless that text was made from untrusted data
+    /// (a host's output, a lookup, `!unsafe`): that would run a host's words on the controller,
+    /// and Ansible 2.19 refuses it too.
     public func isTrue(_ condition: String) throws -> Bool {
         guard Templar.containsTemplate(condition) else { return try evaluate(condition).isTruthy }
+        let untrustedBefore = context.untrustedReadCount
         let rendered = try render(condition)
         guard case .string(let text) = rendered else { return rendered.isTruthy }
         let trimmed = PythonString.strip(text)
         switch trimmed {
         case "", "False", "false", "None", "none": return false
         case "True", "true": return true
-        default: return try evaluate(trimmed).isTruthy
+        default:
+            guard context.untrustedReadCount == untrustedBefore else {
+                throw TemplateError("the condition renders to an expression made from untrusted data (a host's output, a lookup"
+                    + " or an !unsafe value), which is never evaluated; write the condition as an expression without {{ }}")
+            }
+            return try evaluate(trimmed).isTruthy
         }
     }
 
@@ -118,6 +131,10 @@ final class TemplarContext: @unchecked Sendable {
     let variables: ValueDict
     let searchPaths: [String]
     private var rendered: [String: Value] = [:]
+    /// Variables whose value holds untrusted data (marked, or read from marked data while rendered).
+    private var untrustedNames: Set<String> = []
+    /// Reads of untrusted data so far (variables, lookups): a condition checks it did not grow.
+    private var untrustedReads = 0
     private let lock = NSLock()
     /// Variables may refer to variables this deep before we call it a runaway chain.
     static let maxChain = 64
@@ -134,15 +151,28 @@ final class TemplarContext: @unchecked Sendable {
         return rendered.count
     }
 
+    /// Notes that untrusted data was read.
+    func readUntrusted() {
+        lock.withLock { untrustedReads += 1 }
+    }
+
+    var untrustedReadCount: Int { lock.withLock { untrustedReads } }
+
     /// The variable's value with any templates inside it rendered; nil when it does not exist.
+    /// An unsafe value comes back as its plain payload, unrendered.
     func variable(_ name: String, evaluator: TemplateEvaluator) throws -> Value? {
         guard let raw = variables[name] else { return nil }
         if case .string(let s) = raw, !Templar.containsTemplate(s) { return raw }
+        if case .unsafe(let payload) = raw {
+            readUntrusted()
+            return payload
+        }
         lock.lock()
         let cached = rendered[name]
+        if cached != nil, untrustedNames.contains(name) { untrustedReads += 1 }
         lock.unlock()
         if let cached { return cached }
-        guard raw.needsTemplating else {
+        guard raw.needsRendering else {
             // Remember containers without templates too, so large facts are scanned once.
             lock.lock()
             rendered[name] = raw
@@ -159,6 +189,8 @@ final class TemplarContext: @unchecked Sendable {
         }
         let inner = TemplateEvaluator(context: self, resolving: evaluator.resolving + [name])
         let value: Value
+        let untrustedBefore = untrustedReadCount
+        if raw.hasUnsafeMarks { readUntrusted() }
         do {
             value = try inner.renderValue(raw)
         } catch var error as TemplateError {
@@ -170,6 +202,7 @@ final class TemplarContext: @unchecked Sendable {
         }
         lock.lock()
         rendered[name] = value
+        if untrustedReads != untrustedBefore { untrustedNames.insert(name) }
         lock.unlock()
         return value
     }
@@ -255,12 +288,14 @@ final class TemplateCache: @unchecked Sendable {
 }
 
 extension Value {
-    /// Whether any string inside holds template syntax.
-    var needsTemplating: Bool {
+    /// Whether rendering changes anything: a trusted string holds template syntax, or an
+    /// unsafe mark has to come off.
+    var needsRendering: Bool {
         switch self {
         case .string(let s): return Templar.containsTemplate(s)
-        case .list(let items): return items.contains { $0.needsTemplating }
-        case .dict(let d): return d.contains { $0.value.needsTemplating || Templar.containsTemplate($0.key) }
+        case .unsafe: return true
+        case .list(let items): return items.contains { $0.needsRendering }
+        case .dict(let d): return d.contains { $0.value.needsRendering || Templar.containsTemplate($0.key) }
         default: return false
         }
     }

@@ -4,6 +4,8 @@ import Foundation
 enum TemplateGlobals {
     static let functions: Set<String> = ["range", "lookup", "query", "q", "dict", "namespace"]
     static let lookups = ["env", "file", "vars", "items", "list", "indexed_items"] + TemplateLookups.names
+    static let reshapingLookups: Set<String> = ["vars", "items", "list", "indexed_items", "nested", "together", "dict",
+                                                 "subelements", "sequence", "random_choice"]
     /// `range()` may not build more than this many numbers (Jinja's sandbox uses the same bound).
     static let maxRange = 100_000
 
@@ -77,6 +79,9 @@ enum TemplateGlobals {
     static func run(_ name: String, plugin: String, terms: [Value], options: [String: Value], wantList: Bool,
                     evaluator: TemplateEvaluator) throws -> Value {
         var results: [Value]
+        // What a lookup reads (a file, the environment, file names, a template's output) is data (Ansible 2.19):
+        // no condition evaluates it. Only lookups that reshape their own terms give nothing new.
+        if !reshapingLookups.contains(name) { evaluator.context.readUntrusted() }
         switch name {
         case "env":
             let environment = ProcessInfo.processInfo.environment
@@ -130,7 +135,13 @@ enum TemplateGlobals {
               let data = FileManager.default.contents(atPath: found) else {
             throw TemplateError("could not locate file in lookup: \(path)")
         }
-        var text = String(decoding: data, as: UTF8.self)
+        var text: String
+        switch UTF8Text.decode([UInt8](data)) {
+        case .success(let decoded): text = decoded
+        case .failure(let failure):
+            throw TemplateError("lookup('file'): \(found): \(failure); it returns text, so the file must be UTF-8"
+                + " (to put a file's bytes on the host as they are, use copy with src)")
+        }
         if options["rstrip"]?.isTruthy ?? true { text = PythonString.strip(text, leading: false, trailing: true) }
         if options["lstrip"]?.isTruthy ?? false { text = PythonString.strip(text, leading: true, trailing: false) }
         return text

@@ -256,9 +256,14 @@ enum TemplateLookups {
               let data = FileManager.default.contents(atPath: path) else {
             throw TemplateError("the template file \(name) could not be found for the lookup")
         }
-        guard let text = String(data: data, encoding: .utf8) else { throw TemplateError("template \(path) is not UTF-8 text") }
+        let text: String
+        switch UTF8Text.decode([UInt8](data)) {
+        case .success(let decoded): text = decoded
+        case .failure(let failure): throw TemplateError("template \(path): \(failure); a template must be UTF-8 text")
+        }
         var variables = evaluator.context.variables
-        if case .dict(let extra)? = options["template_vars"] { variables = variables.merging(extra) }
+        // template_vars were rendered already: their values are data, not templates.
+        if case .dict(let extra)? = options["template_vars"] { variables = variables.merging(ValueDict(extra.map { ($0.key, Value.untrusted($0.value)) })) }
         let templar = Templar(variables: variables, searchPaths: [(path as NSString).deletingLastPathComponent] + evaluator.context.searchPaths)
         let rendered = try templar.renderTemplate(text, name: path)
         // convert_data (default true in 2.19): a result that is one expression's text stays text here.

@@ -153,6 +153,7 @@ extension TemplateEvaluator {
     func renderValue(_ value: Value) throws -> Value {
         switch value {
         case .string(let s): return try renderNative(s)
+        case .unsafe(let v): return v.plain
         case .list(let items): return .list(try items.map(renderValue))
         case .dict(let d):
             var rendered = ValueDict()

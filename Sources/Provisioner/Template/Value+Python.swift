@@ -11,6 +11,7 @@ extension Value {
         case .string(let s): return !s.isEmpty
         case .list(let l): return !l.isEmpty
         case .dict(let d): return !d.isEmpty
+        case .unsafe(let v): return v.isTruthy
         }
     }
 
@@ -18,6 +19,7 @@ extension Value {
     public var pythonText: String {
         switch self {
         case .string(let s): return s
+        case .unsafe(let v): return v.pythonText
         default:
             var out = ""
             appendRepr(to: &out)
@@ -39,6 +41,7 @@ extension Value {
         case .int(let i): out += String(i)
         case .float(let d): out += PythonFloat.repr(d)
         case .string(let s): PythonString.appendRepr(of: s, to: &out)
+        case .unsafe(let v): v.appendRepr(to: &out)
         case .list(let items):
             out += "["
             for (n, item) in items.enumerated() {
@@ -153,6 +156,7 @@ struct PythonKey: Hashable {
         case .string(let s): hasher.combine(s)
         case .list(let l): hasher.combine(1); hasher.combine(l.count)
         case .dict(let d): hasher.combine(2); hasher.combine(d.count)
+        case .unsafe(let v): PythonKey(value: v).hash(into: &hasher)
         }
     }
 }

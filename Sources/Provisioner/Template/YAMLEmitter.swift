@@ -53,6 +53,7 @@ struct YAMLEmitter {
             if !text.contains("."), let e = text.firstIndex(of: "e") { text.replaceSubrange(e...e, with: ".0e") }
             return .scalar(text, plain: true)
         case .string(let s): return .scalar(s, plain: resolvesToString(s))
+        case .unsafe(let v): return represent(v, options)
         case .list(let items):
             let nodes = items.map { represent($0, options) }
             return .sequence(nodes, flow: collectionFlow(nodes))

@@ -7,12 +7,27 @@ public final class LocalTransport: Transport {
     public private(set) var roundTrips = 0
     private var userNames: [uid_t: String] = [:]
     private var groupNames: [gid_t: String] = [:]
+    /// Set while this run holds the machine's host lock and may change things: stale temp files
+    /// beside the paths it observes are removed (see `Leftovers`), and reported.
+    var leftovers: (lockFile: String, report: ([String]) -> Void)?
+    private var sweptFolders = Set<String>()
 
     public init() {}
 
     public func observe(_ requests: [Observation]) throws -> Observations {
         roundTrips += 1
         var result = Observations()
+        var paths: [String] = [], targets: [String] = []
+        for request in requests {
+            if case .file(let path, _) = request { paths.append(path) }
+            if case .target(let path) = request { targets.append(path) }
+        }
+        let located = Locations.requests(paths: paths, targets: targets)
+        if let leftovers {
+            let folders = Locations.folders(of: located).filter { sweptFolders.insert($0).inserted }
+            let removed = Leftovers.sweep(folders, lockFile: leftovers.lockFile)
+            if !removed.isEmpty { leftovers.report(removed) }
+        }
         // One path may be asked for with and without content; read it once, with content.
         var withContent = Set<String>()
         for case .file(let path, true) in requests { withContent.insert(path) }
@@ -34,6 +49,9 @@ public final class LocalTransport: Transport {
                     result.unresolved.insert(path)
                 }
             }
+        }
+        for request in located {
+            result.locations[request.path] = Locations.local(request)
         }
         return result
     }
@@ -79,7 +97,7 @@ public final class LocalTransport: Transport {
         }
         var state = FileState(kind: kind, mode: UInt32(st.st_mode & 0o7777), owner: userName(st.st_uid),
                               group: groupName(st.st_gid), size: Int(st.st_size),
-                              modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+                              modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9, links: Int(st.st_nlink))
         if kind == .link {
             state.linkTarget = try? FileManager.default.destinationOfSymbolicLink(atPath: path)
         }

@@ -7,27 +7,50 @@
 ///     @C <status>                  a command ran; then a line of base64 stdout, one of base64 stderr
 ///     @F <stat line>               a path's lstat; then owner, group, base64 link target,
 ///                                  and base64 content ("-" when not asked for or not a file)
+///     @B <base64 bytes>            a blob (file contents, path lists)
+///     @P <bytes>                   a blob of plain bytes without a newline (NUL-separated paths)
 ///
+/// Before `@READY` the host lock may answer `@LOCK held|joined|none`, `@WAIT <base64 holder>`
+/// (another apply holds it) or `@BUSY <base64 holder>` (it still did at the timeout; the shell exits).
+///
+/// Every request, this prelude included, is one `{ ... }` group: the shell runs nothing of
+/// it before the closing brace has arrived, so a connection cut mid-request runs nothing.
 /// Everything the functions run has its stdin redirected (from /dev/null, or from a
 /// pipe decoding a here-document), so no command can eat the request stream.
-/// Needs only a POSIX sh and coreutils on the host.
+/// Needs only a POSIX sh and coreutils on the host (busybox will do, flock for the lock).
 enum RemoteShellLibrary {
+    /// The host lock a session takes before it answers (see `HostLock`).
+    struct Lock {
+        var timeout: Int
+        var token: String
+        var holder: String
+    }
+
     /// Defines the functions, makes the session's scratch folder (removed when the
-    /// shell exits) and prints `@READY nonce` once everything is in place.
-    static func prelude(nonce: String, rootless: Bool) -> String {
+    /// shell exits), takes the host lock and prints `@READY nonce` once everything is in place.
+    static func prelude(nonce: String, rootless: Bool, lock: Lock? = nil) throws -> String {
         var text = #"""
+        {
+        pv_wt=
+        pv_end() { [ -z "$pv_wt" ] || rm -f -- "$pv_wt"; rm -rf -- "$pv_D"; }
         pv_D=$(mktemp -d "${TMPDIR:-/tmp}/.provision.XXXXXXXX") || exit 111
-        trap 'rm -rf "$pv_D"' EXIT
+        # A temp file being written goes with the scratch folder, whatever ends the shell.
+        trap 'pv_end' EXIT
         # Caught rather than ignored, so commands still get default signal handling; exiting
-        # through the traps removes the scratch folder (a dropped connection shows up as SIGPIPE).
+        # through the traps cleans up (a dropped connection shows up as SIGPIPE).
         trap 'exit 129' HUP
         trap 'exit 141' PIPE
         trap 'exit 143' TERM
+        unset CDPATH
         case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin; export PATH ;; esac
-        pv_id=$(LC_ALL=C id) pv_umask=$(umask)
+        pv_id=$(LC_ALL=C id) pv_umask=$(umask) pv_nl='
+        '
         pv_uid=${pv_id#uid=} pv_gid=${pv_id#* gid=}
         pv_uid=${pv_uid%%[!0-9]*} pv_gid=${pv_gid%%[!0-9]*}
         pv_fm=$(printf '%o' $(( 0666 & ~0$pv_umask ))) pv_dm=$(printf '%o' $(( 0755 & ~0$pv_umask )))
+        if command -v sha256sum >/dev/null 2>&1; then pv_sha=sha256sum
+        elif command -v shasum >/dev/null 2>&1; then pv_sha='shasum -a 256'
+        else pv_sha=; fi
 
         """#
         if rootless {
@@ -39,17 +62,23 @@ enum RemoteShellLibrary {
 
             """#
         }
-        return text + functions + "printf '@READY %s\\n' '\(nonce)'\n"
+        text += "pv_home=$PWD\n" + functions
+        if let lock {
+            text += "pv_lock \(lock.timeout) " + (try RemoteShell.quote([lock.token, lock.holder])) + "\n"
+        }
+        return text + "printf '@READY %s\\n' '\(nonce)'\n}\n"
     }
 
     static let functions = #"""
     pv_fail() { printf '@E '; { printf '%s: ' "$1"; cat -- "$pv_D/e"; } | base64 -w0; echo; }
     pv_say() { printf '@E '; printf '%s' "$1" | base64 -w0; echo; }
+    pv_tell() { printf '%s ' "$1"; printf '%s' "$2" | base64 -w0; echo; }
     pv_exec() {
       (
         while [ "$pv_n" -gt 0 ]; do export "$1" || exit 125; shift; pv_n=$((pv_n - 1)); done
         if [ -n "$pv_dir" ]; then cd -- "$pv_dir" || exit 126; fi
-        exec "$@"
+        # Not the lock's descriptor: a daemon started here must not hold the host lock.
+        exec "$@" 9>&-
       ) 2>"$pv_D/e$pv_q" >"$pv_D/o$pv_q"
     }
     pv_run() {
@@ -78,7 +107,7 @@ enum RemoteShellLibrary {
       pv_st=
     }
     pv_stat() {
-      if ! pv_l=$(LC_ALL=C stat -c '%f %u %g %s %Y %y
+      if ! pv_l=$(LC_ALL=C stat -c '%f %u %g %s %Y %h %y
     %U
     %G' -- "$1" 2>"$pv_D/e"); then
         pv_e=; read -r pv_e <"$pv_D/e" || :
@@ -127,7 +156,7 @@ enum RemoteShellLibrary {
         shift
         if [ -e "$pv_p" ] || { [ "$pv_f" = P ] && [ -L "$pv_p" ]; }; then set -- "$@" "$pv_p"; pv_x=${pv_x}1; else pv_x=${pv_x}0; fi
       done
-      [ $# -eq 0 ] || LC_ALL=C stat $pv_so -c '%f %u %g %s %Y %y
+      [ $# -eq 0 ] || LC_ALL=C stat $pv_so -c '%f %u %g %s %Y %h %y
     %U
     %G' -- "$@"
     }
@@ -137,6 +166,87 @@ enum RemoteShellLibrary {
       if [ $# -eq 0 ]; then echo '@B '; return; fi
       if cat -- "$@" >"$pv_D/b" 2>"$pv_D/e"; then printf '@B '; base64 -w0 <"$pv_D/b"; echo; else pv_fail read; fi
       : >"$pv_D/b"
+    }
+    # Where paths really are, for the controller's cache: for each pair (P or L, path), NUL-terminated,
+    # the path with the links in its folders resolved (its own name kept) and, for L, where it leads;
+    # one @P line of plain bytes (a path with a newline is left unknown). Builtins only (cd -P sets PWD
+    # to the physical folder), but for readlink on a link itself.
+    pv_locate() {
+      pv_ld= pv_cd=
+      printf '@P '
+      while [ $# -gt 1 ]; do
+        pv_f=$1 pv_p=$2; shift 2
+        case $pv_p in */*) pv_d=${pv_p%/*} pv_b=${pv_p##*/} ;; *) pv_d=. pv_b=$pv_p ;; esac
+        [ -n "$pv_d" ] || pv_d=/
+        if [ "$pv_d" != "$pv_ld" ]; then pv_ld=$pv_d; pv_canon "$pv_d"; fi
+        pv_e= pv_r=
+        [ -z "$pv_cd" ] || pv_e=${pv_cd%/}/$pv_b
+        if [ "$pv_f" = L ] && [ -n "$pv_e" ]; then
+          if [ -L "$pv_e" ]; then pv_r=$(readlink -f -- "$pv_e" 2>/dev/null) || pv_r=; else pv_r=$pv_e; fi
+        fi
+        case $pv_e$pv_r in *"$pv_nl"*) pv_e= pv_r= ;; esac
+        printf '%s\0%s\0' "$pv_e" "$pv_r"
+      done
+      echo
+      cd -- "$pv_home" 2>/dev/null || cd /
+    }
+    # pv_cd: the physical path of folder $1, a missing tail kept as written ("" when unknown).
+    pv_canon() {
+      pv_t=$1 pv_m= pv_cd=
+      while ! cd -P -- "$pv_t" 2>/dev/null; do
+        case $pv_t in
+          /|.) return ;;
+          */*) pv_m=/${pv_t##*/}$pv_m; pv_t=${pv_t%/*}; [ -n "$pv_t" ] || pv_t=/ ;;
+          *) pv_m=/$pv_t$pv_m; pv_t=. ;;
+        esac
+      done
+      case $pv_m/ in */./*|*/../*) return ;; esac
+      pv_cd=${PWD%/}$pv_m
+      [ -n "$pv_cd" ] || pv_cd=/
+    }
+    # The host lock (one per host and user class): $1 seconds to wait, $2 this run's token, $3 who we are.
+    # Held on descriptor 9 until the shell ends, however it ends; a session of the same run joins it.
+    pv_lock() {
+      pv_lk= pv_ls=none
+      if [ "$pv_uid" = 0 ]; then [ -d /run ] && pv_lk=/run/provision.lock
+      elif [ -d "/run/user/$pv_uid" ] && [ -w "/run/user/$pv_uid" ]; then pv_lk=/run/user/$pv_uid/provision.lock
+      elif [ -n "$HOME" ] && [ -d "$HOME" ] && [ -w "$HOME" ]; then pv_lk=$HOME/.provision.lock
+      fi
+      if [ -z "$pv_lk" ] || ! command -v flock >/dev/null 2>&1; then pv_lk=; echo '@LOCK none'; return; fi
+      umask 077
+      { command exec 9>>"$pv_lk"; } 2>/dev/null || { umask "$pv_umask"; pv_lk=; echo '@LOCK none'; return; }
+      umask "$pv_umask"
+      if ! flock -n 9; then
+        pv_w=0 pv_said=
+        while :; do
+          pv_h=; IFS= read -r pv_h <"$pv_lk" || :
+          case $pv_h in "$2 "*) exec 9>&-; pv_ls=joined; echo '@LOCK joined'; return ;; esac
+          if [ "$pv_w" -ge "$1" ] && [ "$pv_w" -ge 1 ]; then pv_tell @BUSY "${pv_h#* }"; exit 75; fi
+          # A holder of this run may not have written its token yet: wait a second before saying so.
+          if [ "$pv_w" -ge 1 ] && [ "$pv_h" != "$pv_said" ]; then pv_said=$pv_h; pv_tell @WAIT "${pv_h#* }"; fi
+          flock -w 1 9 && break
+          pv_w=$((pv_w + 1))
+        done
+      fi
+      printf '%s %s\n' "$2" "$3" >"$pv_lk"
+      pv_ls=held
+      echo '@LOCK held'
+    }
+    # Removes, in the folders given, the temp files an interrupted run left (ours by name: .NAME.provision-XXXXXX,
+    # NAME.provision-link-PID), only stale ones: older than this run's lock (so no live apply's), a link's
+    # shell gone, this user's unless we are root. Answers with the paths removed.
+    pv_sweep() {
+      for pv_d do
+        [ -n "$pv_lk" ] || break
+        for pv_p in "$pv_d"/.*.provision-?????? "$pv_d"/*.provision-link-*; do
+          case $pv_p in
+            *.provision-link-*) [ -L "$pv_p" ] && [ "$pv_uid" = 0 ] && ! kill -0 "${pv_p##*-}" 2>/dev/null || continue ;;
+            *) [ -f "$pv_p" ] && [ ! -L "$pv_p" ] && [ "$pv_p" -ot "$pv_lk" ] && { [ "$pv_uid" = 0 ] || [ -O "$pv_p" ]; } || continue ;;
+          esac
+          rm -f -- "$pv_p" 2>/dev/null && printf '%s\0' "$pv_p"
+        done
+      done >"$pv_D/w"
+      printf '@B '; base64 -w0 <"$pv_D/w"; echo
     }
     pv_attrs() {
       pv_s=$(stat -c '%f %u %g %U %G' -- "$1" 2>"$pv_D/e") || { pv_fail "stat $1"; return 1; }
@@ -154,22 +264,37 @@ enum RemoteShellLibrary {
       fi
     }
     pv_setattrs() { pv_attrs "$@" && echo '@OK'; }
+    # The temp file goes before the reply: a reply into a dead connection ends the shell (SIGPIPE).
+    pv_drop() { rm -f -- "$pv_wt"; pv_wt=; }
+    # $1 target, $2 temp template, $3 its folder, $4 mode, $5 owner, $6 group, $7 backup, $8 size, $9 SHA-256;
+    # the content on stdin (base64). Commits only what arrived whole: length and digest checked here.
     pv_write() {
-      pv_t=$(mktemp -- "$2" 2>"$pv_D/e") || { pv_fail "create a temporary file for $1"; return; }
-      base64 -d 2>"$pv_D/e" >"$pv_t" || { pv_fail "write $pv_t"; rm -f -- "$pv_t"; return; }
-      pv_x=1; pv_s=$(stat -L -c '%a %u %g' -- "$1" 2>/dev/null) || { pv_x=0; pv_s="$pv_fm $pv_uid $pv_gid"; }
+      # Named where the exit trap finds it in the same command that makes it.
+      pv_wt=$(mktemp -- "$2" 2>"$pv_D/e") || { pv_wt=; pv_fail "create a temporary file for $1"; return; }
+      pv_t=$pv_wt
+      base64 -d 2>"$pv_D/e" >"$pv_t" || { pv_drop; pv_fail "write $pv_t"; return; }
+      if [ -z "$pv_sha" ]; then pv_drop; pv_say "cannot check the write of $1: the host has no sha256sum (coreutils)"; return; fi
+      pv_h=$($pv_sha <"$pv_t" 2>/dev/null); pv_h=${pv_h%% *}
+      pv_s=$(LC_ALL=C stat -L -c '%s %a %u %g' -- "$pv_t" "$1" 2>/dev/null); pv_n=${pv_s%% *}
+      if [ "$pv_n" != "$8" ] || [ "$pv_h" != "$9" ]; then
+        pv_drop; pv_say "$1 was left as it was: what arrived (${pv_n:-?} bytes, SHA-256 ${pv_h:-?}) is not what was sent ($8 bytes, $9)"
+        return
+      fi
+      pv_x=0
+      case $pv_s in *"$pv_nl"*) pv_x=1; pv_s=${pv_s#*"$pv_nl"}; pv_s=${pv_s#* } ;; *) pv_s="$pv_fm $pv_uid $pv_gid" ;; esac
       pv_m=${4:-${pv_s%% *}}; pv_s=${pv_s#* }; pv_o=${5:-${pv_s%% *}}; pv_g=${6:-${pv_s#* }}
       if [ "$pv_o:$pv_g" != "$pv_uid:$pv_gid" ]; then
-        chown -- "$pv_o:$pv_g" "$pv_t" 2>"$pv_D/e" || { pv_fail "chown $pv_t"; rm -f -- "$pv_t"; return; }
+        chown -- "$pv_o:$pv_g" "$pv_t" 2>"$pv_D/e" || { pv_drop; pv_fail "chown $pv_t"; return; }
       fi
-      chmod -- "$pv_m" "$pv_t" 2>"$pv_D/e" || { pv_fail "chmod $pv_t"; rm -f -- "$pv_t"; return; }
+      chmod -- "$pv_m" "$pv_t" 2>"$pv_D/e" || { pv_drop; pv_fail "chmod $pv_t"; return; }
       sync -- "$pv_t" 2>/dev/null || sync
       if [ "$7" = 1 ] && [ $pv_x = 1 ]; then
         pv_b="$1.$$.$(date +%Y-%m-%d@%H:%M:%S)~"
         ln -P -- "$1" "$pv_b" 2>/dev/null || cp -P -p -- "$1" "$pv_b" 2>"$pv_D/e" ||
-          { pv_fail "cannot back up $1"; rm -f -- "$pv_t"; return; }
+          { pv_drop; pv_fail "cannot back up $1"; return; }
       fi
-      mv -f -T -- "$pv_t" "$1" 2>"$pv_D/e" || { pv_fail "rename into $1"; rm -f -- "$pv_t"; return; }
+      mv -f -T -- "$pv_t" "$1" 2>"$pv_D/e" || { pv_drop; pv_fail "rename into $1"; return; }
+      pv_wt=
       sync -- "$3" 2>/dev/null
       echo '@OK'
     }
@@ -201,8 +326,10 @@ enum RemoteShellLibrary {
     pv_link() {
       pv_t="$1.provision-link-$$"
       rm -f -- "$pv_t" 2>/dev/null
-      ln -s -T -- "$2" "$pv_t" 2>"$pv_D/e" || { pv_fail "symlink $pv_t"; return; }
-      mv -f -T -- "$pv_t" "$1" 2>"$pv_D/e" || { pv_fail "rename into $1"; rm -f -- "$pv_t"; return; }
+      pv_wt=$pv_t
+      ln -s -T -- "$2" "$pv_t" 2>"$pv_D/e" || { pv_drop; pv_fail "symlink $pv_t"; return; }
+      mv -f -T -- "$pv_t" "$1" 2>"$pv_D/e" || { pv_drop; pv_fail "rename into $1"; return; }
+      pv_wt=
       echo '@OK'
     }
 

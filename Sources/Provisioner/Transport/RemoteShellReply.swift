@@ -29,6 +29,9 @@ enum RemoteShellReply: Equatable {
             return .missing
         case "@B":
             return .blob(try decode(Array(rest.utf8)))
+        case "@P":
+            // Plain bytes (paths need not be UTF-8): taken from the line itself, not its text.
+            return .blob(Array(header.dropFirst(3)))
         case "@Q":
             return .commands(try probeOutputs(statuses: rest, sizes: text(try nextLine()), blob: try decode(try nextLine())))
         case "@E":
@@ -49,14 +52,14 @@ enum RemoteShellReply: Equatable {
         }
     }
 
-    /// `%f %u %g %s %Y %y` of GNU stat: raw hex mode, ids, size, seconds, and the
-    /// human-readable time whose fraction gives the nanoseconds.
+    /// `%f %u %g %s %Y %h %y` of GNU stat: raw hex mode, ids, size, seconds, link count, and
+    /// the human-readable time whose fraction gives the nanoseconds.
     private static func fileState(_ line: String, owner: String, group: String,
                                   link: [UInt8], content: [UInt8]) throws -> FileState {
         let fields = line.split(separator: " ")
-        guard fields.count >= 7, let raw = UInt32(fields[0], radix: 16), let size = Int(fields[3]),
-              let seconds = Double(fields[4]) else { throw ProtocolError(message: "bad stat line: \(line)") }
-        let fraction = fields[6].split(separator: ".", maxSplits: 1).dropFirst().first.flatMap { Double("0." + $0) } ?? 0
+        guard fields.count >= 8, let raw = UInt32(fields[0], radix: 16), let size = Int(fields[3]),
+              let seconds = Double(fields[4]), let links = Int(fields[5]) else { throw ProtocolError(message: "bad stat line: \(line)") }
+        let fraction = fields[7].split(separator: ".", maxSplits: 1).dropFirst().first.flatMap { Double("0." + $0) } ?? 0
         let kind: FileState.Kind
         switch raw & 0o170000 {
         case 0o100000: kind = .file
@@ -68,7 +71,7 @@ enum RemoteShellReply: Equatable {
         var state = FileState(kind: kind, mode: raw & 0o7777,
                               owner: owner == "UNKNOWN" ? String(fields[1]) : owner,
                               group: group == "UNKNOWN" ? String(fields[2]) : group,
-                              size: size, modified: seconds + fraction)
+                              size: size, modified: seconds + fraction, links: links)
         if kind == .link {
             var target = try decode(link)
             if target.last == UInt8(ascii: "\n") { target.removeLast() }

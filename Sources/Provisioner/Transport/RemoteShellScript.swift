@@ -51,8 +51,10 @@ struct RemoteShellScript {
             let directory = (path as NSString).deletingLastPathComponent
             let base = (path as NSString).lastPathComponent
             let folder = directory.isEmpty ? "." : directory
+            // The host checks length and digest before it commits: a cut or altered transfer writes nothing.
             try call("pv_write", [path, "\(folder)/.\(base).provision-XXXXXX", folder, octal(attributes.mode),
-                                  attributes.owner ?? "", attributes.group ?? "", backup ? "1" : "0"], input: content)
+                                  attributes.owner ?? "", attributes.group ?? "", backup ? "1" : "0",
+                                  String(content.count), SHA256.hex(content)], input: content)
         case .remove(let path):
             try call("pv_rm", [path])
         case .makeDirectory(let path, let attributes):
@@ -76,9 +78,20 @@ struct RemoteShellScript {
         }
     }
 
-    /// The end marker the reader waits for: the whole reply has arrived.
+    /// Adds the end marker the reader waits for (the whole reply has arrived) and makes the
+    /// request one `{ ... }` group: the shell runs none of it before all of it has arrived.
     mutating func end(_ nonce: String) {
-        text += "printf '@END %s\\n' '\(nonce)'\n"
+        text = "{\n" + text + "printf '@END %s\\n' '\(nonce)'\n}\n"
+    }
+
+    /// Where each path really is (`pv_locate`), as one blob reply; `follow` also resolves the path's own links.
+    mutating func locate(_ paths: [(path: String, follow: Bool)]) throws {
+        try call("pv_locate", paths.flatMap { [$0.follow ? "L" : "P", $0.path] })
+    }
+
+    /// Removes stale temp files of interrupted runs in `folders` (`pv_sweep`), as one blob reply.
+    mutating func sweep(_ folders: [String]) throws {
+        try call("pv_sweep", folders)
     }
 
     /// A function call with every argument quoted; `input` travels as a base64 here-document

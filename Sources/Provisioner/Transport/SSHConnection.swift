@@ -5,16 +5,20 @@ import Foundation
 /// each opened on first use and kept until `close()` or deinit.
 public final class SSHConnection {
     public let target: SSHTarget
+    /// Taken by every session in its first round trip (nil: no lock).
+    public let hostLock: HostLock?
     private var sessions: [String: SSHSession] = [:]
     private let lock = NSLock()
 
-    public init(target: SSHTarget) {
+    public init(target: SSHTarget, hostLock: HostLock? = nil) {
         self.target = target
+        self.hostLock = hostLock
     }
 
     /// The connection to inventory host `host` from its variables and ansible.cfg.
-    public convenience init(host: String, variables: ValueDict, config: AnsibleConfig = AnsibleConfig()) throws {
-        self.init(target: try SSHTarget(host: host, variables: variables, config: config))
+    public convenience init(host: String, variables: ValueDict, config: AnsibleConfig = AnsibleConfig(),
+                            hostLock: HostLock? = nil) throws {
+        self.init(target: try SSHTarget(host: host, variables: variables, config: config), hostLock: hostLock)
     }
 
     deinit {
@@ -51,7 +55,7 @@ public final class SSHConnection {
         lock.lock()
         defer { lock.unlock() }
         if let session = sessions[key] { return session }
-        let session = try SSHSession(target: target, become: become)
+        let session = try SSHSession(target: target, become: become, hostLock: hostLock)
         sessions[key] = session
         return session
     }

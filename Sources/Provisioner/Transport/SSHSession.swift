@@ -19,10 +19,15 @@ final class SSHSession {
     private var waitedForStart: TimeInterval = 0
     private let nonce: String
     private let lock = NSLock()
+    /// The host lock this session takes in its first round trip (nil: none).
+    private let hostLock: HostLock?
+    /// Folders already rid of stale temp files in this session.
+    private var sweptFolders = Set<String>()
 
-    init(target: SSHTarget, become: Become?) throws {
+    init(target: SSHTarget, become: Become?, hostLock: HostLock? = nil) throws {
         self.target = target
         self.become = become
+        self.hostLock = hostLock
         nonce = String(UInt64.random(in: 1...UInt64.max), radix: 36)
         readyLine = Array("@READY \(nonce)".utf8)
         if let directory = target.controlPathDirectory {
@@ -35,7 +40,8 @@ final class SSHSession {
         // Sent now, answered with the first request's reply: starting costs no round trip of its own.
         let rootless = become.map { $0.user != "root" } ?? false
         do {
-            try process.write(Array(RemoteShellLibrary.prelude(nonce: nonce, rootless: rootless).utf8),
+            let lock = hostLock.map { RemoteShellLibrary.Lock(timeout: $0.timeout, token: $0.token, holder: $0.holder) }
+            try process.write(Array(try RemoteShellLibrary.prelude(nonce: nonce, rootless: rootless, lock: lock).utf8),
                               deadline: Date().addingTimeInterval(startTimeout))
         } catch {
             throw fail(error)
@@ -56,16 +62,19 @@ final class SSHSession {
         let end = "\(nonce).\(sequence)"
         var script = script
         script.end(end)
-        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        var deadline = timeout.map { Date().addingTimeInterval($0) }
+        // Until the host answers, waiting for another apply's lock is not waiting for the host.
+        let lockWait = Double(hostLock.map { $0.timeout + 2 } ?? 0)
+        let start = Date().addingTimeInterval(startTimeout + lockWait)
+        let limit = deadline.map { min($0.addingTimeInterval(lockWait), start) } ?? start
         do {
-            try process.write(Array(script.text.utf8), deadline: deadline)
+            try process.write(Array(script.text.utf8), deadline: ready ? deadline : limit)
             if !ready {
-                let start = Date().addingTimeInterval(startTimeout)
-                let limit = deadline.map { min($0, start) } ?? start
                 waitedForStart = limit.timeIntervalSinceNow
-                // Anything before the greeting (a chatty login shell) is skipped.
-                while try process.readLine(deadline: limit) != readyLine {}
+                try awaitReady(process, until: limit)
                 ready = true
+                // The request's own time starts now that the host answers.
+                deadline = timeout.map { Date().addingTimeInterval($0) }
             }
             var replies: [RemoteShellReply] = []
             for _ in 0..<script.replies {
@@ -81,6 +90,36 @@ final class SSHSession {
             throw fail(error, timeout: timeout)
         }
     }
+
+    /// Reads up to the greeting: what the host lock says on the way, anything else (a chatty
+    /// login shell) skipped.
+    private func awaitReady(_ process: SSHProcess, until limit: Date) throws {
+        while true {
+            let line = try process.readLine(deadline: limit)
+            if line == readyLine { return }
+            guard let hostLock, line.starts(with: Array("@".utf8)) else { continue }
+            let text = String(decoding: line, as: UTF8.self)
+            let holder = text.split(separator: " ", maxSplits: 1).dropFirst().first
+                .flatMap { Data(base64Encoded: String($0)) }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            if text.hasPrefix("@WAIT ") {
+                hostLock.tell(target.name, .waiting(holder: HostLock.printable(holder)))
+            } else if text.hasPrefix("@BUSY ") {
+                throw hostLock.busy(target.name, holder: holder)
+            } else if text == "@LOCK none" {
+                hostLock.tell(target.name, .unavailable)
+            }
+        }
+    }
+
+    /// Those of `folders` not yet swept of stale temp files in this session (now counted as swept).
+    func claimUnswept(_ folders: [String]) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return folders.filter { sweptFolders.insert($0).inserted }
+    }
+
+    /// The host lock this session took, if any.
+    var lockSettings: HostLock? { hostLock }
 
     /// Ends the remote shell and ssh; later calls fail.
     func close() {

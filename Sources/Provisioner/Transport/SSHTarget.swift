@@ -198,7 +198,7 @@ struct SSHVariables {
     }
 
     private func first(_ names: [String]) -> (String, Value)? {
-        for name in names { if let value = variables[name] { return (name, value) } }
+        for name in names { if let value = variables[name] { return (name, value.peeled) } }
         return nil
     }
 }

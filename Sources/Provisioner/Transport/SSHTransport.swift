@@ -5,6 +5,9 @@ import Foundation
 /// `LocalTransport` (atomic writes beside the target, backups, mkdir -p, rm -rf,
 /// links never followed by setAttributes, argv without a shell), except that the
 /// owner is set before the mode, so a setuid/setgid mode survives an owner change.
+/// A write commits only once the host has checked its length and SHA-256; observations
+/// also say where paths really are (`PathLocation`) and, with the host lock held, first
+/// remove stale temp files of interrupted runs beside them.
 public final class SSHTransport: Transport {
     public let name: String
     public private(set) var roundTrips = 0
@@ -58,15 +61,25 @@ public final class SSHTransport: Transport {
         guard !paths.isEmpty || !commands.isEmpty || !targets.isEmpty else { return Observations() }
         // All paths in one stat, all contents in one read: a process on the host costs milliseconds.
         let contentPaths = paths.filter { withContent.contains($0) }
+        let located = Locations.requests(paths: paths, targets: targets)
+        // Stale temp files of an interrupted run, beside what this run looks at: removed first, in the same trip.
+        let folders = session.lockSettings?.removesLeftovers == true ? session.claimUnswept(Locations.folders(of: located)) : []
         var script = RemoteShellScript()
+        if !folders.isEmpty { try script.sweep(folders) }
         if !paths.isEmpty { try script.statAll(paths) }
         if !contentPaths.isEmpty { try script.catAll(contentPaths) }
         if !targets.isEmpty { try script.statAll(targets, follow: true) }
+        if !located.isEmpty { try script.locate(located.map { ($0.normalized, $0.follow) }) }
         try script.probes(commands)
         roundTrips += 1
         var replies = try session.exchange(script, timeout: observationTimeout)[...]
         var result = Observations()
         var failure: String?
+        if !folders.isEmpty {
+            guard case .blob(let bytes)? = replies.popFirst() else { throw mismatch(nil, for: "sweep \(folders.count) folders") }
+            let removed = Locations.split(bytes)
+            if !removed.isEmpty, let lock = session.lockSettings { lock.tell(connection.target.name, .removedLeftovers(removed)) }
+        }
         for path in paths {
             switch replies.popFirst() {
             case .file(let state)?: result.files[path] = state
@@ -91,6 +104,10 @@ public final class SSHTransport: Transport {
             case .missing?: result.unresolved.insert(path)
             case let reply: throw mismatch(reply, for: "stat -L \(path)")
             }
+        }
+        if !located.isEmpty {
+            guard case .blob(let bytes)? = replies.popFirst() else { throw mismatch(nil, for: "locate \(located.count) paths") }
+            result.locations = Locations.parse(bytes, for: located)
         }
         if !commands.isEmpty {
             switch replies.popFirst() {

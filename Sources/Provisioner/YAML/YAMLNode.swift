@@ -19,6 +19,8 @@ public struct YAMLNode: Sendable {
     public var value: Value
     public var mark: SourceMark
     public var style: Style
+    /// Tagged `!unsafe` (Ansible's tag for text that must never be rendered as a template).
+    public var isUnsafe = false
     /// Nodes in the fully expanded subtree; bounds alias expansion ("billion laughs").
     var weight: Int
 
@@ -68,6 +70,10 @@ public struct YAMLStream: Sendable {
     /// Reads every document of a YAML stream. Throws `ParseError` pointing at the offending line.
     public init(_ bytes: [UInt8], file: String) throws {
         self.file = file
+        if bytes.starts(with: Array("$ANSIBLE_VAULT;".utf8)) {
+            throw ParseError("this file is encrypted with Ansible Vault, which provision cannot decrypt; give it decrypted"
+                + " (ansible-vault decrypt) or keep its secrets out of the playbook", at: SourceLocation(file: file, line: 1, column: 1))
+        }
         documents = try YAMLParser(bytes, file: file).parseStream()
     }
 

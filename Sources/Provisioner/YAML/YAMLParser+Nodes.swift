@@ -31,11 +31,14 @@ extension YAMLParser {
     }
 
     func checkCollectionTag(_ props: Properties?, expected: String, kind: String) throws {
-        guard let tag = props?.tag, tag != "!", tag != expected else { return }
+        guard let tag = props?.tag, tag != "!", tag != expected, tag != "!unsafe" else { return }
+        if tag == "!vault" { throw error(YAMLResolver.vaultRefusal, at: props?.mark ?? mark) }
         throw error("the tag \(YAMLResolver.shortTag(tag)) cannot be used on a \(kind)", at: props?.mark ?? mark)
     }
 
     func anchored(_ node: YAMLNode, _ props: Properties?) -> YAMLNode {
+        var node = node
+        node.isUnsafe = props?.tag == "!unsafe"
         if let name = props?.anchor { anchors[name] = node }
         return node
     }

@@ -24,12 +24,18 @@ enum YAMLResolver {
 
     // MARK: Explicit tags
 
+    /// Vault is not implemented: a ciphertext passed on as the value would be worse than stopping.
+    static let vaultRefusal = "this value is encrypted with Ansible Vault (!vault), which provision cannot decrypt;"
+        + " give the plain value instead (for example in a vars file kept out of version control, or with -e @FILE)"
+
     /// The value of a scalar carrying an explicit tag (`!!int "8080"`, `!!str 0755`, `! x`).
     static func construct(_ text: String, tag: String, plain: Bool) throws -> YAMLNode.Value {
         switch tag {
-        case "!", core + "str", "!unsafe", "!vault":
-            // `!unsafe` and `!vault` are Ansible's string tags.
+        case "!", core + "str", "!unsafe":
+            // `!unsafe` is Ansible's tag for text never rendered (the node records it).
             return .string(text)
+        case "!vault":
+            throw Failure(message: vaultRefusal)
         case core + "null":
             return .null
         case core + "bool":

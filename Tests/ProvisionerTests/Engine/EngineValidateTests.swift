@@ -36,7 +36,7 @@ final class EngineValidateTests: XCTestCase {
                 - include_tasks: extra.yml
                 - name: background
                   command: sleep 10
-                  async: 60
+                  async: soon
                 - community.general.ufw: {rule: allow}
                 - authorized_key: {user: x, key: y}
                 - set_fact: ok_var=1
@@ -70,7 +70,7 @@ final class EngineValidateTests: XCTestCase {
             ("site.yml", 10, 7, "module 'file' has no argument 'mdoe' (did you mean 'mode'?)"),
             ("site.yml", 12, 7, "no filter named 'uppr' (did you mean 'upper'?)"),
             ("site.yml", 13, 7, "no test named 'fancy'"),
-            ("site.yml", 19, 7, "provision does not implement background tasks ('async'/'poll') yet"),
+            ("site.yml", 19, 14, "'async' must be a whole number of seconds"),
             ("site.yml", 20, 7, "'community.general.ufw' is a module of the Ansible collection community.general, which provision does not implement"),
             ("site.yml", 21, 7, "'authorized_key' is the Ansible module ansible.posix.authorized_key, from a collection provision does not implement"),
             ("site.yml", 23, 53, "module 'copy' has no argument 'bogus'"),
@@ -156,7 +156,7 @@ final class EngineValidateTests: XCTestCase {
             ("mount: {}", "'mount' is the Ansible module ansible.posix.mount, from a collection provision does not implement", nil),
             ("debug: msg=x\n      delegate_facts: true", "provision does not implement 'delegate_facts' yet", nil),
             ("debug: msg=x\n      timeout: 5", "provision does not implement Ansible's task 'timeout' yet", nil),
-            ("command: sleep 1\n      async: 10\n      poll: 0", "provision does not implement background tasks ('async'/'poll') yet", nil),
+            ("command: sleep 1\n      async: 10\n      poll: often", "'poll' must be a whole number of seconds", nil),
             ("include: other.yml", "'include' was removed in Ansible 2.16: use include_tasks (dynamic) or import_tasks (static)", nil),
             ("debug: hello there", "'debug' takes key=value arguments, not 'hello'", nil),
             ("set_fact: justaword", "'set_fact' takes key=value arguments, not 'justaword'", nil),

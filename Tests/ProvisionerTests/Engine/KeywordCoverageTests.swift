@@ -40,6 +40,8 @@ final class KeywordCoverageTests: XCTestCase {
         "task.ansible.builtin.import_role": "engine-builtins: import_role (RoleLoader)",
         "task.with_<lookup>": "engine-builtins: with_* loops (LoopLoader); not one fixed keyword",
         "play.vars_files": "engine-builtins: vars_files lists (PlayScope)",
+        "task.async": "engine-builtins: DifferentialEngineBuiltinsTests 'async: poll > 0, a timeout, poll 0 with async_status and cleanup'",
+        "task.poll": "engine-builtins: DifferentialEngineBuiltinsTests 'async: poll > 0, a timeout, poll 0 with async_status and cleanup'",
         "play.hosts": "every play of every test: which hosts run it",
         "block.block": "structure itself: the block.rescue and block.always probes, DifferentialKeywordTests 'rescue sees ...'",
     ]

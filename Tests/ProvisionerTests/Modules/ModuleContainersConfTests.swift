@@ -27,11 +27,39 @@ final class ModuleContainersConfTests: XCTestCase {
         "network": ["default_subnet": "10.90.0.0/16"],
     ]
 
-    private func plan(_ arguments: KeyValuePairs<String, Value>, file text: String?, line: UInt = #line) throws -> Plan {
+    /// `dropIns`: (path, text) files of /etc/containers/containers.conf.d, as its probe lists them.
+    private func plan(_ arguments: KeyValuePairs<String, Value>, file text: String?, dropIns: [(String, String)] = [],
+                      line: UInt = #line) throws -> Plan {
         let module = try ModuleFixture.make(ContainersConfModule.self, arguments)
         var files = ["/etc/containers": ModuleFixture.directory()]
         if let text { files[path] = ModuleFixture.file(text) }
-        return try ModuleFixture.plan(module, files: files, line: line)
+        let listing = ModuleFixture.ok(dropIns.map { "FILE \($0.1.utf8.count) \($0.0)\n\($0.1)" }.joined())
+        return try ModuleFixture.plan(module, files: files, commands: [ContainersConfModule.dropInProbe: listing], line: line)
+    }
+
+    /// podman 5 reads /etc/containers/containers.conf.d after containers.conf: a drop-in there that sets a key
+    /// the task sets, otherwise, or one it removes, would win, so the task fails and names it.
+    func testADropInThatOverridesAKeyFailsTheTask() throws {
+        let dropIn = "/etc/containers/containers.conf.d/50-old.conf"
+        let old = "[engine]\nevents_logger = \"journald\"\n\n[engine.runtimes]\ncrun = [\"/usr/bin/crun\"]\n"
+        let logger = try plan(["settings": ["engine": ["events_logger": "file"]]], file: nil, dropIns: [(dropIn, old)])
+        XCTAssertFalse(logger.isChanged)
+        XCTAssertEqual(logger.failure, "\(dropIn) sets engine.events_logger too, and podman reads it after "
+            + "/etc/containers/containers.conf, so its value would be the one in effect. Remove it from \(dropIn), or edit that "
+            + "file instead (path: \(dropIn))")
+        let nested = try plan(["settings": ["engine.runtimes": ["crun": ["/usr/local/bin/crun"]]]], file: nil, dropIns: [(dropIn, old)])
+        XCTAssertEqual(nested.failure?.hasPrefix("\(dropIn) sets engine.runtimes.crun too"), true, nested.failure ?? "")
+        let removal = try plan(["remove": ["engine.events_logger"]], file: "[engine]\nevents_logger = \"file\"\n", dropIns: [(dropIn, old)])
+        XCTAssertEqual(removal.failure?.contains("so removing it here would change nothing"), true, removal.failure ?? "")
+        // The same value there, other keys, or a later drop-in that sets it back: no conflict.
+        let back = "/etc/containers/containers.conf.d/90-back.conf"
+        XCTAssertNil(try plan(["settings": ["engine": ["events_logger": "journald", "runtime": "crun"]]], file: nil,
+                              dropIns: [(dropIn, old)]).failure)
+        XCTAssertNil(try plan(["settings": ["engine": ["events_logger": "file"]]], file: nil,
+                              dropIns: [(dropIn, old), (back, "[engine]\nevents_logger = \"file\"\n")]).failure)
+        // A given path, or a user's file, has no drop-ins read after it here.
+        let other = try ModuleFixture.make(ContainersConfModule.self, ["path": "/srv/containers.conf", "settings": ["engine": ["runtime": "crun"]]])
+        XCTAssertFalse(other.observations(ModuleContext()).contains(.command(ContainersConfModule.dropInProbe)))
     }
 
     func testSettingsAreEditedInPlaceWithNestedTables() throws {
@@ -74,7 +102,7 @@ final class ModuleContainersConfTests: XCTestCase {
 
     func testAMissingDirectoryIsCreated() throws {
         let module = try ModuleFixture.make(ContainersConfModule.self, ["settings": ["engine": ["runtime": "runc"]]])
-        let p = try ModuleFixture.plan(module)
+        let p = try ModuleFixture.plan(module, commands: [ContainersConfModule.dropInProbe: ModuleFixture.ok("")])
         XCTAssertEqual(p.summaries, ["create directory /etc/containers", "create /etc/containers/containers.conf: engine.runtime"])
         XCTAssertEqual(p.actions.first, .makeDirectory(path: "/etc/containers", attributes: FileAttributes(mode: 0o755)))
     }

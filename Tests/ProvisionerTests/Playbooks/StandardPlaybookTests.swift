@@ -18,6 +18,10 @@ final class StandardPlaybookTests: XCTestCase {
 
     override func setUpWithError() throws {
         fleet = try TestFleet(folder: StandardPlaybookTests.folder, count: 2, start: StandardPlaybookTests.start)
+        // motoko's services load their stand-in images from these archives (testhosts/standard/host_vars/motoko).
+        let build = try TestSupport.runSpawned(TestSupport.packageRoot.appendingPathComponent("testhosts/services/build-standins.sh").path,
+                                               [ServicesTestHost.standIns])
+        XCTAssertEqual(build.status, 0, "building the stand-in images failed: \(build.stderr)")
     }
 
     /// motoko is the first host, the workstation `ws1` the second; each test uses only its own host.
@@ -112,6 +116,11 @@ final class StandardPlaybookTests: XCTestCase {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let hosts = try inventory(in: scratch)
+        try MotokoServicesQA.buildStandIns()
+        let fresh = try snapshot(motoko)
+        let check = try provision(scratch, "check", "motoko.yml", inventory: hosts)
+        XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
+        XCTAssertEqual(try snapshot(motoko), fresh, "--check changed the host")
         let first = try provision(scratch, "apply", "motoko.yml", inventory: hosts)
         XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
         XCTAssertGreaterThan(first.recap("changed"), 8, first.stdout)
@@ -137,6 +146,9 @@ final class StandardPlaybookTests: XCTestCase {
         XCTAssertEqual(try fleet.output(motoko, "systemctl is-active user@$(id -u alice).service"), "active\n", "alice lingers")
         let rootless = try runRootless(motoko, user: "alice")
         XCTAssertEqual(rootless.stdout, "rootless-ok\n", rootless.stderr)
+
+        // §5.2 motoko's services (stand-in images) and QA §8.1's service criteria.
+        try MotokoServicesQA.assertServices(fleet, port: motoko)
 
         let second = try provision(scratch, "apply", "motoko.yml", inventory: hosts)
         XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
@@ -275,8 +287,8 @@ final class StandardPlaybookTests: XCTestCase {
 
     /// Docker Engine installed: the standard runs one runtime per host (§1.2) and its Docker CLI compatibility
     /// cannot coexist with Docker Engine (§6.2), so both playbooks refuse, naming the migration, before
-    /// changing anything, in check mode too. With podman_docker_coexistence (§6.2) motoko.yml sets podman up
-    /// beside Docker, which keeps working.
+    /// changing anything, in check mode too. With podman_docker_coexistence (§6.2) motoko.yml sets podman and
+    /// its services up beside Docker, which keeps working.
     func testDockerHostIsRefusedUntouchedUnlessCoexistenceIsChosen() throws {
         let port = try shapedHost("docker-engine")
         let scratch = try Scratch()
@@ -304,7 +316,8 @@ final class StandardPlaybookTests: XCTestCase {
         XCTAssertEqual(try fleet.output(port, "podman info --format '{{.Store.GraphRoot}}'"), "/space/containers/engine/podman\n")
         XCTAssertTrue(try fleet.output(port, "docker --version").hasPrefix("Docker version"), "docker stays Docker's")
         XCTAssertEqual(try fleet.run(port, "test -e /usr/local/bin/docker").status, 1, "no docker wrapper beside Docker")
-        XCTAssertEqual(try fleet.output(port, "systemctl is-active docker.service"), "active\n", "the Docker daemon still runs")
+        XCTAssertEqual(try fleet.output(port, "systemctl is-active docker.service litellm.service"), "active\nactive\n",
+                       "the Docker daemon still runs, motoko's services beside it")
         XCTAssertEqual(try fleet.output(port, "docker images --format '{{.Repository}}:{{.Tag}}'"), "localhost/docker-shape:1\n",
                        "Docker's image is still there")
     }

@@ -58,6 +58,14 @@ struct ServicesTestHost {
 
     func run(_ command: String) throws -> TestSupport.Result { try fleet.run(port, command) }
 
+    /// Copies a stand-in image's archive to /var/tmp/NAME.tar on the host.
+    func copyStandIn(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let copy = try TestSupport.runSpawned("/usr/bin/scp", ["-q", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(fleet.folder)/known_hosts",
+                                                             "-i", "\(fleet.folder)/id_ed25519", "-P", "\(port)",
+                                                             ServicesTestHost.standIns + "/\(name).tar", "root@127.0.0.1:/var/tmp/\(name).tar"])
+        XCTAssertEqual(copy.status, 0, copy.stderr, file: file, line: line)
+    }
+
     func output(_ command: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         try fleet.output(port, command, file: file, line: line)
     }

@@ -15,7 +15,7 @@ final class SSHRemoteShellTests: XCTestCase {
         var script = RemoteShellScript()
         try build(&script)
         script.end("end")
-        let input = RemoteShellLibrary.prelude(nonce: "ready", rootless: false) + script.text
+        let input = try RemoteShellLibrary.prelude(nonce: "ready", rootless: false) + script.text
         let result = try TestSupport.run(shell[0], Array(shell.dropFirst()), stdin: Data(input.utf8))
         var lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.utf8) }
         guard let ready = lines.firstIndex(of: Array("@READY ready".utf8)) else {

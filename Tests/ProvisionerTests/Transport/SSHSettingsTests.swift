@@ -287,7 +287,7 @@ final class SSHSettingsTests: XCTestCase {
         XCTAssertEqual(try parse(["@E " + Data("boom\n".utf8).base64EncodedString()]), .failure("boom"))
         XCTAssertEqual(try parse(["@C 3", Data("out".utf8).base64EncodedString(), ""]),
                        .command(CommandOutput(status: 3, stdout: "out", stderr: "")))
-        let stat = "a1ff 0 0 6 1700000000 2023-11-14 22:13:20.250000000 +0000"
+        let stat = "a1ff 0 0 6 1700000000 1 2023-11-14 22:13:20.250000000 +0000"
         XCTAssertEqual(try parse(["@F " + stat, "root", "UNKNOWN", Data("target\n".utf8).base64EncodedString(), "-"]),
                        .file(FileState(kind: .link, mode: 0o777, owner: "root", group: "0", size: 6,
                                        modified: 1_700_000_000.25, linkTarget: "target")))

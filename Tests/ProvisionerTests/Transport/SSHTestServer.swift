@@ -67,6 +67,12 @@ final class SSHTestServer {
         return vars
     }
 
+    /// A YAML inventory of `hosts`, every one served by this sshd (as JSON, which YAML reads).
+    func inventory(_ hosts: [String], _ extra: [(String, Value)] = []) -> String {
+        let entries = hosts.map { ($0, Value.dict(variables(extra))) }
+        return Value.dict(["all": .dict(["hosts": .dict(ValueDict(entries))])]).json + "\n"
+    }
+
     /// A new host key (and the known_hosts line for it when `record` is true).
     func rotateHostKey(record: Bool = true) throws {
         let key = directory.appendingPathComponent("host_key").path
@@ -138,6 +144,20 @@ final class SSHTestServer {
             parents += children
         }
         for process in found { kill(process, SIGKILL) }
+    }
+
+    /// Kills only the sshd processes serving connections (not the shells they run): the
+    /// clients' connections drop, and the shells see their input end.
+    func killSessionProcesses() {
+        guard let parent = pid else { return }
+        var parents = [parent]
+        while let next = parents.popLast() {
+            for child in Self.children(of: next) {
+                parents.append(child)
+                let name = (try? String(contentsOfFile: "/proc/\(child)/comm", encoding: .utf8)) ?? ""
+                if name.hasPrefix("sshd") { kill(child, SIGKILL) }
+            }
+        }
     }
 
     static func children(of parent: pid_t) -> [pid_t] {

@@ -30,16 +30,9 @@ final class ImageContainerHostTests: XCTestCase {
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func copyArchive(_ host: ServicesTestHost) throws {
-        let copy = try TestSupport.runSpawned("/usr/bin/scp", ["-q", "-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(host.fleet.folder)/known_hosts",
-                                                             "-i", "\(host.fleet.folder)/id_ed25519", "-P", "\(host.port)",
-                                                             ServicesTestHost.standIns + "/web.tar", "root@127.0.0.1:/var/tmp/web.tar"])
-        XCTAssertEqual(copy.status, 0, copy.stderr)
-    }
-
     func testImagesFromARegistryAndContainersThatStayPut() throws {
         let host = try ServicesTestHost()
-        try copyArchive(host)
+        try host.copyStandIn("web")
         let digest = try startRegistry(host)
         let scratch = try Scratch()
         defer { scratch.remove() }
@@ -137,8 +130,8 @@ final class ImageContainerHostTests: XCTestCase {
         """)
         let refused = try scratch.provision(["apply", unreachable, "-i", inventory, "--json"])
         XCTAssertEqual(refused.status, 2)
-        let message = refused.tasks.first?["message"] as? String ?? ""
-        XCTAssertTrue(message.contains("127.0.0.1:5599") && message.contains("connection refused"), message)
+        let message = refused.tasks.first { $0["status"] as? String == "failed" }?["message"] as? String ?? ""
+        XCTAssertTrue(message.contains("pulling 127.0.0.1:5599/nothing/here:1 failed: Error: ") && message.contains("connection refused"), message)
 
         // Absent: container, then images.
         let removed = try apply(["state=absent"])

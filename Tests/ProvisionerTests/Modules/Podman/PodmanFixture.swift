@@ -5,7 +5,8 @@ import Foundation
 /// Host answers for the podman modules' probes, written the way the host's scripts print them.
 enum PodmanFixture {
     /// The quadlet listing of a scope: the unit folder's files (relative name -> (mtime, text)) and the
-    /// `systemctl show` properties of services.
+    /// services' states (LoadState, ActiveState, SubState, ActiveEnterTimestamp; `generated`: when the
+    /// generator last wrote the service).
     static func listing(directory: String = "/etc/containers/systemd", exists: Bool = true,
                         files: [String: (Int, String)] = [:], services: [String: [String: String]] = [:]) -> CommandOutput {
         var out = "dir \(exists ? 1 : 0) \(directory)\n"
@@ -14,22 +15,25 @@ enum PodmanFixture {
         if !names.isEmpty {
             out += "blob " + Data(names.map { files[$0]!.1 }.joined().utf8).base64EncodedString() + "\n"
         }
+        for (service, properties) in services.sorted(by: { $0.key < $1.key }) where properties["LoadState"] != "not-found" {
+            out += "unit \(service) \(properties["LoadState"] ?? "loaded") \(properties["ActiveState"] ?? "inactive") \(properties["SubState"] ?? "dead") desc\n"
+        }
+        out += "services " + services.keys.sorted().joined(separator: " ") + "\n"
         for (service, properties) in services.sorted(by: { $0.key < $1.key }) {
-            out += "unit Id=\(service)\n"
-            for (key, value) in properties.sorted(by: { $0.key < $1.key }) { out += "unit \(key)=\(value)\n" }
-            out += "unit \n"
+            if let started = properties["ActiveEnterTimestamp"], started.hasPrefix("@") {
+                out += "m \(started.dropFirst()) /run/systemd/units/invocation:\(service)\n"
+            }
+            if let generated = properties["generated"] { out += "m \(generated) /run/systemd/generator/\(service)\n" }
         }
         return CommandOutput(status: 0, stdout: out)
     }
 
     /// A running service, started at `since`.
-    static func running(since: Int = 2_000, pid: Int = 4242) -> [String: String] {
-        ["LoadState": "loaded", "ActiveState": "active", "SubState": "running", "MainPID": String(pid),
-         "NeedDaemonReload": "no", "ActiveEnterTimestamp": "@\(since)"]
+    static func running(since: Int = 2_000) -> [String: String] {
+        ["LoadState": "loaded", "ActiveState": "active", "SubState": "running", "ActiveEnterTimestamp": "@\(since)", "generated": "1500"]
     }
 
-    static let stopped = ["LoadState": "loaded", "ActiveState": "inactive", "SubState": "dead", "MainPID": "0",
-                          "NeedDaemonReload": "no", "ActiveEnterTimestamp": ""]
+    static let stopped = ["LoadState": "loaded", "ActiveState": "inactive", "SubState": "dead", "generated": "1500"]
 
     static func check(_ line: String) -> CommandOutput { CommandOutput(status: 0, stdout: line + "\n") }
 

@@ -143,8 +143,9 @@ final class QuadletModuleTests: XCTestCase {
         XCTAssertEqual(newer.units.map(\.reload), [false])
         let older = try plan(module, listing: listing, files: ["/srv/web.conf": F.file("x", modified: 1_500)])
         XCTAssertEqual(older.summaries, [])
+        // The unit file is newer than the generator's last output: no daemon-reload since it changed.
         let reloadPending = P.listing(files: ["web.container": (1_000, webText)],
-                                      services: ["web.service": P.running().merging(["NeedDaemonReload": "yes"]) { $1 }])
+                                      services: ["web.service": P.running().merging(["generated": "900"]) { $1 }])
         let pending = try plan(module, listing: reloadPending, files: ["/srv/web.conf": F.file("x", modified: 1_500)])
         XCTAssertEqual(pending.summaries, ["restart web.service (web.container changed since the last daemon-reload)"])
         XCTAssertEqual(pending.units.map(\.reload), [true])
@@ -260,6 +261,23 @@ final class QuadletModuleTests: XCTestCase {
         XCTAssertThrowsError(try plan(module, listing: CommandOutput(status: 0, stdout: "nouser\n"), check: "same")) { error in
             XCTAssertTrue("\(error)".contains("there is no user ann"), "\(error)")
         }
+    }
+
+    func testATemplateIsRenderedCheckedAndWritten() throws {
+        let module = try quadlet(["name": "web", "src": "web.container.j2"])
+        XCTAssertEqual(module.controllerFiles.map(\.path), ["web.container.j2"])
+        let context = ModuleContext(readControllerFile: { path, kind in
+            XCTAssertEqual(kind, .template)
+            return Array("[Container]\nImage={{ image }}\nPublishPort=127.0.0.1:8080:80\n".utf8)
+        }, renderTemplate: { text, _ in text.replacingOccurrences(of: "{{ image }}", with: "localhost/web:1") })
+        let rendered = "[Container]\nImage=localhost/web:1\nPublishPort=127.0.0.1:8080:80\n"
+        XCTAssertTrue(try module.check(context).argv.contains(rendered), "the generator checks the rendered text")
+        let result = try F.plan(module, commands: [QuadletProbe.listing(module.scope).argv: P.listing(), try module.check(context).argv: P.check("ok 5.4.2")],
+                                context: context)
+        XCTAssertEqual(result.changes[0].diff?.after, rendered)
+        // A rendered port out of range is refused as a written one is, before anything changes.
+        let bad = ModuleContext(readControllerFile: { _, _ in Array("[Container]\nPublishPort=70000:80\n".utf8) })
+        XCTAssertThrowsError(try module.plan(Observations(), bad)) { XCTAssertTrue("\($0)".contains("port 70000 is out of range"), "\($0)") }
     }
 
     func testServiceNames() throws {
