@@ -2,7 +2,7 @@ import Foundation
 
 /// `async`/`poll` on a task and `async_status`, with nothing but `sh` on the host:
 /// - `poll` > 0: each command the task runs is watched and killed after `async` seconds
-///   ("Timeout exceeded"); other actions are done as usual.
+///   ("async task did not complete within the requested time"); other actions are done as usual.
 /// - `poll: 0`: the task's one command starts detached and the task returns its job id at once;
 ///   the job is killed after `async` seconds too. Its output goes to `~/.ansible_async/JID.*`,
 ///   which `async_status: {jid, mode}` reads (and `mode: cleanup` removes).
@@ -94,12 +94,16 @@ struct AsyncJob {
         }
         outcome.result["finished"] = true
         if outcome.status == .failed, Date().timeIntervalSince(start) >= Double(seconds) {
-            outcome.message = "Timeout exceeded: the task did not complete within async: \(seconds) seconds"
-            outcome.result["msg"] = .string(outcome.message ?? "")
-            outcome.result["changed"] = false
-            outcome.result["rc"] = nil
-            for key in ["stdout", "stderr"] { outcome.result[key] = "" }
-            for key in ["stdout_lines", "stderr_lines"] { outcome.result[key] = .list([]) }
+            // Ansible's shape: the last poll's state under `async_result`, no command fields at the top.
+            let message = "async task did not complete within the requested time - \(seconds)s"
+            outcome.message = message
+            outcome.result = [
+                "async_result": .dict([
+                    "ansible_job_id": .string(id), "results_file": .string(resultsFile), "started": true, "finished": false,
+                    "stdout": "", "stderr": "", "stdout_lines": .list([]), "stderr_lines": .list([]),
+                ]),
+                "changed": false, "failed": true, "msg": .string(message),
+            ]
         }
     }
 }

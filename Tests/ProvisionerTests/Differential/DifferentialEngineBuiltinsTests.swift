@@ -348,7 +348,7 @@ final class DifferentialEngineBuiltinsTests: XCTestCase {
                     dest: "{{ root }}/results"
                     content: |
                       a1 {{ a1.finished }} {{ a1.rc }} {{ a1.changed }}
-                      a2 {{ a2.failed }} {{ a2.changed }} {{ a2.stdout }}
+                      a2 {{ a2.failed }} {{ a2.changed }} {{ a2.stdout is defined }} {{ a2.async_result.finished }} {{ a2.msg }}
                       a3 {{ a3.started }} {{ a3.finished }} {{ a3.changed }}
                       s0 {{ s0.finished }} {{ s0.stdout }}
                       s1 {{ s1.finished }} {{ s1.rc }} {{ s1.stdout }} {{ s1.changed }}
