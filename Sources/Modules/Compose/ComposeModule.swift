@@ -126,7 +126,7 @@ struct ComposeModule: Module {
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
         let wanted = wantedFiles
         guard let read = ComposeProbe.parse(observed.command(self.read.argv), count: wanted.compose.count + wanted.dotenv.count) else {
-            throw ModuleError("could not read the compose project in \(directory): \(observed.command(self.read.argv)?.stderr ?? "no answer")")
+            throw ModuleError("could not read the compose project in \(directory): \(observed.command(self.read.argv).map { "status \($0.status): \($0.stderr)\($0.stdout.prefix(600))" } ?? "no answer")")
         }
         if read.directoryMissing {
             let message = "project_src \(directory) does not exist on the host"
@@ -227,7 +227,8 @@ struct ComposeModule: Module {
 extension ComposeNode {
     /// A node from a task's value (an inline definition): no source positions.
     init(value: Value) {
-        switch value {
+        // A definition built from host data (a registered audit) arrives marked unsafe: the marks mean nothing here.
+        switch value.plain {
         case .list(let items): self.init(.list(items.map { ComposeNode(value: $0) }))
         case .dict(let pairs): self.init(.map(pairs.map { ($0.key, ComposeNode(value: $0.value)) }))
         default: self.init(.scalar(value))

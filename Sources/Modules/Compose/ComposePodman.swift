@@ -176,7 +176,7 @@ struct ComposePodman {
       --format '{{index .Labels "com.docker.compose.service"}} {{.State}} {{.ExitCode}}')
     bad=
     for s in $want; do
-      printf '%s\n' "$made" | grep -Eq "^$s (running|exited 0)\$" || bad="$bad $s"
+      printf '%s\n' "$made" | grep -Eq "^$s (running [0-9]+|exited 0)\$" || bad="$bad $s"
     done
     [ -z "$bad" ] && { printf '%s\n' "$out"; exit 0; }
     printf '%s\n' "$out" >&2

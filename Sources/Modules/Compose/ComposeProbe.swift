@@ -23,7 +23,7 @@ enum ComposeProbe {
     while [ "$i" -lt "$n" ]; do
       f=$1; shift; i=$((i+1))
       if [ -f "$f" ]; then
-        s=$(stat -c '%s %Y' -- "$f") || exit 1
+        s=$(stat -L -c '%s %Y' -- "$f") || exit 1
         if [ "${s%% *}" -gt __MAX__ ]; then echo "big $i ${s%% *}"; continue; fi
         echo "f $i $s"; echo "b $(base64 -w0 < "$f")"
         found="$found$f
@@ -37,7 +37,7 @@ enum ComposeProbe {
       case "$seen" in *"|$1|"*) return ;; esac
       seen="$seen|$1|"
       if [ -f "$1" ]; then
-        s=$(stat -c '%s %Y' -- "$1") || return
+        s=$(stat -L -c '%s %Y' -- "$1") || return
         [ "${s%% *}" -le __MAX__ ] || return
         echo "r $s $1"; echo "b $(base64 -w0 < "$1")"
       elif [ -d "$1" ]; then echo "d $1"
