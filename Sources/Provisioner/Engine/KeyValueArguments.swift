@@ -16,21 +16,27 @@ enum KeyValueArguments {
 
     static func parse(_ text: String, freeForm: String?, names: [String]) throws -> ValueDict {
         var arguments = ValueDict()
-        var rest: [String] = []
+        // The command keeps the text as written (newlines, indentation: a `shell: |` script), less the
+        // `k=v` words taken out, each with the one blank after it (as Ansible's split_args/join_args).
+        var rest = ""
+        var kept = text.startIndex
         for word in words(text) {
             if let eq = word.text.firstIndex(of: "="), !word.quoted {
                 let key = String(word.text[..<eq])
                 if freeForm == nil || names.contains(key) && key != freeForm {
                     arguments[key] = .string(unquoted(String(word.text[word.text.index(after: eq)...])))
+                    rest += text[kept..<word.range.lowerBound]
+                    kept = word.range.upperBound < text.endIndex ? text.index(after: word.range.upperBound) : text.endIndex
                     continue
                 }
             }
             guard freeForm != nil else {
                 throw ArgumentError("expected key=value in the module's string arguments, not '\(word.text)' (or write them as a mapping)")
             }
-            rest.append(word.raw)
         }
-        if let freeForm, !rest.isEmpty { arguments[freeForm] = .string(rest.joined(separator: " ")) }
+        rest += text[kept...]
+        let command = rest.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let freeForm, !command.isEmpty { arguments[freeForm] = .string(command) }
         return arguments
     }
 
@@ -38,6 +44,8 @@ enum KeyValueArguments {
         var text: String
         var raw: String
         var quoted: Bool
+        /// Where the word is in the text it came from.
+        var range: Range<String.Index>
     }
 
     /// Whether `text` can be checked before it is rendered: every word holding a template is
@@ -59,7 +67,9 @@ enum KeyValueArguments {
         var startedQuoted = false
         var depth = 0
         var previous: Character?
-        for ch in text {
+        var start = text.startIndex
+        for index in text.indices {
+            let ch = text[index]
             defer { previous = ch }
             if quote == nil, let p = previous {
                 if p == "{" && (ch == "{" || ch == "%" || ch == "#") { depth += 1 }
@@ -71,16 +81,17 @@ enum KeyValueArguments {
             } else if depth > 0 {
                 raw.append(ch)
             } else if ch == " " || ch == "\t" || ch == "\n" {
-                if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
+                if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted, range: start..<index)) }
                 raw = ""
                 startedQuoted = false
             } else {
+                if raw.isEmpty { start = index }
                 if raw.isEmpty && (ch == "'" || ch == "\"") { startedQuoted = true }
                 if ch == "'" || ch == "\"" { quote = ch }
                 raw.append(ch)
             }
         }
-        if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
+        if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted, range: start..<text.endIndex)) }
         return result
     }
 
