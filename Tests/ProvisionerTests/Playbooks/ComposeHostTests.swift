@@ -198,7 +198,7 @@ final class ComposeHostTests: XCTestCase {
         defer { scratch.remove() }
         let inventory = try inventory(port, in: scratch)
         // Docker's containers: the chat project created by docker compose, and legacy-web of no project.
-        if try fleet.run(port, "dpkg-query -W docker.io >/dev/null 2>&1").status == 0 {
+        if try fleet.run(port, "dpkg-query -W -f '${db:Status-Abbrev}' docker.io 2>/dev/null | grep -q '^ii'").status == 0 {
             for name in ["frontend", "backend", "model-standin"] { try copy(ComposeHostTests.images + "/\(name).tar", to: "/var/tmp/chat-app-\(name).tar", port) }
             for name in ["docker-compose.yml", ".env", "backend.env"] { try copy(ComposeHostTests.example + "/" + name, to: "/srv/chat-app/" + name, port) }
             _ = try fleet.output(port, """
