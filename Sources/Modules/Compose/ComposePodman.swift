@@ -19,6 +19,8 @@ struct ComposePodman {
 
     struct PodmanState {
         var missing = false
+        /// The scope's user does not exist (yet: check mode on a fresh host): it has no containers.
+        var userMissing = false
         var containers: [PodmanProbe.Container] = []
         var images: [PodmanProbe.Image] = []
     }
@@ -27,9 +29,10 @@ struct ComposePodman {
         var state = PodmanState()
         switch try PodmanProbe.parseContainers(observed.command(PodmanProbe.containers(scope).argv), owner: scope.owner) {
         case .podmanMissing: state.missing = true
+        case .userMissing: state.userMissing = true
         case .entries(let containers): state.containers = containers
         }
-        if !state.missing {
+        if !state.missing && !state.userMissing {
             state.images = try PodmanProbe.parseImages(observed.command(PodmanProbe.images(scope).argv), owner: scope.owner).entries
         }
         return state
@@ -69,6 +72,9 @@ struct ComposePodman {
             guard context.checkMode else { throw ModuleError(problem + " (the standard's role installs both: podman_standard_linux)") }
             return Plan(changes: module.present ? [Change("podman-compose up -d project \(project.name) (\(problem) yet: an earlier task installs it)", actions: [])] : [],
                         result: result(hash: nil))
+        }
+        if podman.userMissing && !context.checkMode {
+            throw ModuleError("there is no user \(scope.user ?? ""): create it first (user module)")
         }
         let mine = podman.containers.filter { $0.labels["io.podman.compose.project"] == project.name }
         if module.present, let unit = podman.containers.first(where: { $0.labels[ComposeQuadlet.projectLabel] == project.name && $0.labels["io.podman.compose.project"] == nil }) {

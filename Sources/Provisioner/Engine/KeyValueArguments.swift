@@ -16,27 +16,21 @@ enum KeyValueArguments {
 
     static func parse(_ text: String, freeForm: String?, names: [String]) throws -> ValueDict {
         var arguments = ValueDict()
-        // The command keeps the text as written (newlines, indentation: a `shell: |` script), less the
-        // `k=v` words taken out, each with the one blank after it (as Ansible's split_args/join_args).
-        var rest = ""
-        var kept = text.startIndex
+        var rest: [Word] = []
         for word in words(text) {
             if let eq = word.text.firstIndex(of: "="), !word.quoted {
                 let key = String(word.text[..<eq])
                 if freeForm == nil || names.contains(key) && key != freeForm {
                     arguments[key] = .string(unquoted(String(word.text[word.text.index(after: eq)...])))
-                    rest += text[kept..<word.range.lowerBound]
-                    kept = word.range.upperBound < text.endIndex ? text.index(after: word.range.upperBound) : text.endIndex
                     continue
                 }
             }
             guard freeForm != nil else {
                 throw ArgumentError("expected key=value in the module's string arguments, not '\(word.text)' (or write them as a mapping)")
             }
+            rest.append(word)
         }
-        rest += text[kept...]
-        let command = rest.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let freeForm, !command.isEmpty { arguments[freeForm] = .string(command) }
+        if let freeForm, !rest.isEmpty { arguments[freeForm] = .string(joined(rest)) }
         return arguments
     }
 
@@ -44,8 +38,19 @@ enum KeyValueArguments {
         var text: String
         var raw: String
         var quoted: Bool
-        /// Where the word is in the text it came from.
-        var range: Range<String.Index>
+        /// The line ends (one per newline) after the word: a multi-line command keeps its lines.
+        var newlines = 0
+    }
+
+    /// A free-form command from its words as Ansible's `join_args`: one space between words, and each
+    /// line's end where it was (`shell: |` keeps `a=1` and `echo $a` on lines of their own).
+    static func joined(_ words: [Word]) -> String {
+        var result = ""
+        for word in words {
+            if !result.isEmpty && !result.hasSuffix("\n") { result += " " }
+            result += word.raw + String(repeating: "\n", count: word.newlines)
+        }
+        return result
     }
 
     /// Whether `text` can be checked before it is rendered: every word holding a template is
@@ -67,9 +72,7 @@ enum KeyValueArguments {
         var startedQuoted = false
         var depth = 0
         var previous: Character?
-        var start = text.startIndex
-        for index in text.indices {
-            let ch = text[index]
+        for ch in text {
             defer { previous = ch }
             if quote == nil, let p = previous {
                 if p == "{" && (ch == "{" || ch == "%" || ch == "#") { depth += 1 }
@@ -81,17 +84,17 @@ enum KeyValueArguments {
             } else if depth > 0 {
                 raw.append(ch)
             } else if ch == " " || ch == "\t" || ch == "\n" {
-                if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted, range: start..<index)) }
+                if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
+                if ch == "\n", !result.isEmpty { result[result.count - 1].newlines += 1 }
                 raw = ""
                 startedQuoted = false
             } else {
-                if raw.isEmpty { start = index }
                 if raw.isEmpty && (ch == "'" || ch == "\"") { startedQuoted = true }
                 if ch == "'" || ch == "\"" { quote = ch }
                 raw.append(ch)
             }
         }
-        if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted, range: start..<text.endIndex)) }
+        if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
         return result
     }
 

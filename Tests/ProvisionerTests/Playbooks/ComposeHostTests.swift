@@ -11,7 +11,7 @@ import XCTest
 ///   container of its own (created, not started: Docker's daemon cannot run containers in a nested host):
 ///   playbooks/migrate-docker.yml's `--check` changes nothing, the migration leaves no Docker daemon and
 ///   `docker ps` (podman's) lists the migrated services; a rerun 0 changed.
-/// Start the hosts with `PROVISION_TESTHOSTS_DIR=/var/tmp/provision-testhosts-compose PROVISION_TESTHOSTS_PORT=22361
+/// Start the hosts with `PROVISION_TESTHOSTS_DIR=/var/tmp/provision-testhosts-compose PROVISION_TESTHOSTS_PORT=22371
 /// PROVISION_TESTHOSTS_MODE=nested testhosts/fleet-up.sh 2 trixie` (scripts/test.sh does this;
 /// PROVISION_COMPOSE_HOSTS_DIR points the tests elsewhere).
 final class ComposeHostTests: XCTestCase {
@@ -25,7 +25,7 @@ final class ComposeHostTests: XCTestCase {
 
     override func setUpWithError() throws {
         fleet = try TestFleet(folder: ComposeHostTests.folder, count: 2,
-                              start: "PROVISION_TESTHOSTS_DIR=\(ComposeHostTests.folder) PROVISION_TESTHOSTS_PORT=22361 "
+                              start: "PROVISION_TESTHOSTS_DIR=\(ComposeHostTests.folder) PROVISION_TESTHOSTS_PORT=22371 "
                                   + "PROVISION_TESTHOSTS_MODE=nested testhosts/fleet-up.sh 2 trixie")
         let build = try TestSupport.runSpawned(ComposeHostTests.example + "/build-images.sh", [ComposeHostTests.images])
         guard build.status == 0 else { throw TestHostError("building the chat app's images failed: \(build.stderr)") }

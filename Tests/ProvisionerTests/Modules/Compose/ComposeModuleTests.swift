@@ -72,6 +72,23 @@ final class ComposeModuleTests: XCTestCase {
         XCTAssertEqual(try plan(absent, containers: []).changes.count, 0)
     }
 
+    /// A rootless project of a user an earlier task creates: --check plans it, a run without the user fails clearly.
+    func testPodmanComposeForAUserNotYetCreated() throws {
+        let module = try F.make(ComposeModule.self, ["definition": web, "project_name": "shop", "scope": "user", "user": "alice"])
+        func plan(check: Bool) throws -> Plan {
+            try F.plan(module, commands: [
+                module.read.argv: F.ok(""),
+                ComposePodman.presence(module.scope).argv: F.ok("yes\n"),
+                PodmanProbe.containers(module.scope).argv: F.ok("nouser\n"),
+                PodmanProbe.images(module.scope).argv: F.ok("nouser\n"),
+            ], context: ModuleContext(checkMode: check))
+        }
+        XCTAssertEqual(try plan(check: true).changes.map(\.summary), ["podman-compose up -d project shop"])
+        XCTAssertThrowsError(try plan(check: false)) { error in
+            XCTAssertTrue("\(error)".contains("there is no user alice"), "\(error)")
+        }
+    }
+
     /// A project running as units is not taken over by podman-compose behind the units' back.
     func testPodmanComposeRefusesAProjectRunningAsUnits() throws {
         let module = try F.make(ComposeModule.self, ["definition": web, "project_name": "shop"])
