@@ -52,6 +52,7 @@ cleanup() {
     [ -n "${standard_started:-}" ] && PROVISION_TESTHOSTS_DIR="$standard_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
     [ -n "${services_started:-}" ] && PROVISION_TESTHOSTS_DIR="$services_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
     [ -n "${ollama_started:-}" ] && PROVISION_TESTHOSTS_DIR="$ollama_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
+    [ -n "${compose_started:-}" ] && PROVISION_TESTHOSTS_DIR="$compose_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 # Real test hosts (systemd + sshd in podman containers on 127.0.0.1) for the ssh fleet tests.
@@ -91,6 +92,16 @@ if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v debootstrap 
         ollama_started=1
     else
         echo "could not start the Ollama test host: the ollama.yml host tests will skip" >&2
+    fi
+    # Two trixie hosts for the compose tests: a podman host for the chat app, a Docker Engine host to migrate (shaped meanwhile).
+    compose_dir=${PROVISION_COMPOSE_HOSTS_DIR:-/var/tmp/provision-testhosts-compose}
+    export PROVISION_COMPOSE_HOSTS_DIR=$compose_dir
+    if PROVISION_TESTHOSTS_DIR="$compose_dir" PROVISION_TESTHOSTS_PORT=22371 PROVISION_TESTHOSTS_MODE=nested \
+        testhosts/fleet-up.sh 2 trixie >/dev/null; then
+        compose_started=1
+        PROVISION_SHAPES_LIST=testhosts/shapes/compose-fleet testhosts/shapes/apply.sh "$compose_dir" >"$compose_dir/shapes.log" 2>&1 &
+    else
+        echo "could not start the compose test hosts: the compose host tests will skip" >&2
     fi
 fi
 set +e

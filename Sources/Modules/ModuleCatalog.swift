@@ -21,7 +21,7 @@ public enum ModuleCatalog {
         SubidModule.self,
         SysctlModule.self,
         NvidiaCDIModule.self,
-    ] + builtins + services
+    ] + builtins + services + compose
 
     /// Services (Podman/): units, containers, images; and Ollama's models (Ollama/).
     static let services: [any Module.Type] = [
@@ -31,6 +31,11 @@ public enum ModuleCatalog {
         VolumeBackupModule.self,
         VolumeRestoreModule.self,
         OllamaModelModule.self,
+    ]
+
+    /// Compose projects (Compose/): podman-compose or quadlet units.
+    static let compose: [any Module.Type] = [
+        ComposeModule.self,
     ]
 
     /// Ansible builtins real playbooks reach for (issue 9 §3).

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Gives hosts of a fleet their shapes (the scripts beside this one, run as root inside each host over ssh).
 # Usage: apply.sh STATE_DIR [HOST-NUMBER...]   default: every host listed in standard-fleet, all at once.
+# PROVISION_SHAPES_LIST names another list than standard-fleet (compose-fleet: the compose tests' hosts).
 # A host takes one shape, once: the script runs under a lock and leaves /var/lib/provision-testhost-shape, so a
 # second run (a test asking for its host while scripts/test.sh shapes it in the background) waits for the
 # first and then does nothing.
@@ -31,7 +32,7 @@ while read -r number shape; do
   ssh -o BatchMode=yes -o UserKnownHostsFile="$STATE/known_hosts" -o IdentitiesOnly=yes -i "$STATE/id_ed25519" \
     -p "$port" root@127.0.0.1 "$(remote "$shape")" </dev/null &
   pids+=($!)
-done < "$HERE/standard-fleet"
+done < "${PROVISION_SHAPES_LIST:-$HERE/standard-fleet}"
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 exit $status

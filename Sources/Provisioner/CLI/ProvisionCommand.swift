@@ -33,6 +33,7 @@ public enum ProvisionCommand {
                     options: [runOptions.last].compactMap { $0 }),
         CommandSpec(name: "debug", synopsis: "debug yaml|toml [--quiet]", summary: "Read YAML or TOML on stdin and print it as JSON (drives the conformance suites).",
                     options: [OptionSpec(names: ["--quiet"], help: "only check; the exit status says whether the input is valid"), runOptions.last].compactMap { $0 }),
+        composeSpec,
     ]
 
     static var usage: String {
@@ -43,7 +44,7 @@ public enum ProvisionCommand {
     }
 
     /// Runs one command line; returns the process exit status (Ansible's codes).
-    public static func main(_ arguments: [String], modules: [any Module.Type]) -> Int32 {
+    public static func main(_ arguments: [String], modules: [any Module.Type], composeConverter: ComposeConverter? = nil) -> Int32 {
         guard let name = arguments.first else {
             printError(usage)
             return 1
@@ -74,6 +75,7 @@ public enum ProvisionCommand {
             case "facts": return try facts(options)
             case "inventory": return try inventoryCommand(options)
             case "doc": return try doc(options, modules: modules)
+            case "compose": return try compose(options, converter: composeConverter)
             default: return try debug(options)
             }
         } catch let error as UsageError {
