@@ -102,7 +102,7 @@ public struct BundleManifest: Equatable {
         }
         if problems.isEmpty {
             for entry in manifest.entries {
-                progress("verifying \(entry.path) (\(entry.size) bytes)")
+                if entry.size >= 1 << 26 { progress("verifying \(entry.path) (\(entry.size >> 20) MiB)") }
                 let found = try BundleIO.sha256(directory + "/" + entry.path)
                 if found.sha256 != entry.sha256 {
                     problems.append("\(entry.path): sha256 mismatch (MANIFEST \(entry.sha256), file \(found.sha256))")
