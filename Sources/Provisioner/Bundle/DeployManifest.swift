@@ -81,7 +81,7 @@ public struct DeployManifest {
         var all: [Component] = []
         for value in list {
             guard let table = value.table else { throw DeployManifest.fail(file, value, "each [[components]] entry must be a table") }
-            all.append(try DeployManifest.component(table, mark: value, file: file, prefix: prefix))
+            all.append(try DeployManifest.component(table, mark: value, file: file, prefix: prefix, include: include))
         }
         var seen = Set<String>()
         for component in all where !seen.insert(component.name).inserted {
@@ -96,7 +96,7 @@ public struct DeployManifest {
         components = all.filter { $0.required || include.contains($0.name) }
     }
 
-    static func component(_ table: TOMLTable, mark: TOMLValue, file: String, prefix: String) throws -> Component {
+    static func component(_ table: TOMLTable, mark: TOMLValue, file: String, prefix: String, include: [String]) throws -> Component {
         let location = mark.mark.map { "\(file):\($0.line)" } ?? file
         try checkKeys(table, allowed: ["type", "name", "source", "install_path", "required", "content"], in: "components", file: file)
         let typeName = try string(table, "type", in: "components", file: file) ?? ""
@@ -120,19 +120,20 @@ public struct DeployManifest {
             source = .content(text)
         } else if let value = table["source"] {
             guard let sourceTable = value.table else { throw fail(file, value, "source must be a table (source.type = …)") }
-            source = try Self.source(sourceTable, mark: value, component: name, file: file)
+            // An optional component left out may keep a placeholder checksum, as the seed's mistral-7b does.
+            source = try Self.source(sourceTable, mark: value, component: name, file: file, checkDigest: required || include.contains(name))
         } else {
             throw BundleError("\(location): component \(name) has neither source nor content")
         }
         return Component(kind: kind, name: name, source: source, installPath: installPath, required: required, location: location)
     }
 
-    static func source(_ table: TOMLTable, mark: TOMLValue, component: String, file: String) throws -> Component.Source {
+    static func source(_ table: TOMLTable, mark: TOMLValue, component: String, file: String, checkDigest: Bool) throws -> Component.Source {
         let type = try string(table, "type", in: "source", file: file) ?? ""
         func checksum() throws -> String? {
             guard let text = try string(table, "checksum", in: "source", file: file, required: false) else { return nil }
             let hex = text.dropFirst("sha256:".count)
-            guard text.hasPrefix("sha256:"), hex.count == 64, hex.allSatisfy(\.isHexDigit) else {
+            guard !checkDigest || (text.hasPrefix("sha256:") && hex.count == 64 && hex.allSatisfy(\.isHexDigit)) else {
                 throw fail(file, table["checksum"], "source.checksum '\(text)' must be sha256: and 64 hex digits (the real digest, not a placeholder)")
             }
             return text
@@ -168,7 +169,8 @@ public struct DeployManifest {
     var playbookName: String { "\(name).yml" }
 
     public var playbookText: String {
-        func q(_ text: String) -> String { "!unsafe " + Value.string(text).json }
+        // JSON strings are YAML; text that looks like a template stays text.
+        func q(_ text: String) -> String { (Templar.containsTemplate(text) ? "!unsafe " : "") + Value.string(text).json }
         let owner = user ?? "root", group = self.group ?? "root"
         var lines = [
             "# Made by provision from \((file as NSString).lastPathComponent): \(name) \(version)\(description.map { " — " + $0 } ?? "")",
