@@ -4,7 +4,9 @@ containers, two networks, five images, secrets in env files) on a converged test
 provision's no-op time and round trips beside Ansible with the containers.podman collection deploying
 the same units the way its users do (podman_container / podman_network with state: quadlet, then
 ansible.builtin.systemd with daemon_reload and state: started; a handler restarts changed units),
-measured in the same run, and each tool's changed count on its second run.
+measured in the same run, and each tool's changed count on its second run. Then one container with
+every argument of provision's `container` module beside containers.podman's podman_container with the
+same arguments (the anchors recreate containers on every run): each tool's changed count on three runs.
 
     python3 bench/services_ssh.py [--runs 5] [--binary .build/release/provision]
                                   [--hosts /var/tmp/provision-testhosts-services] [--ansible VENV]
@@ -74,6 +76,35 @@ ANSIBLE_PLAY = """
       loop: [ans-nextcloud-db, ans-nextcloud-redis, ans-nextcloud-app, ans-vllm-embeddings, ans-litellm]
 """
 
+# The anchors' best-known defect (containers.podman #31, #125, #354): a container recreated on every run.
+# One container with every argument of provision's `container` module, and the same in podman_container.
+EVERY_ARGUMENT = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - ansible.builtin.file: {path: /srv/bench, state: directory, mode: "0755"}
+    - ansible.builtin.copy: {dest: /srv/bench/app.env, content: "FROM_FILE=1\\n", mode: "0600"}
+    - %s
+"""
+# (provision's argument, podman_container's, value); the name, ports and volume differ per tool.
+EVERY = [("entrypoint", "entrypoint", "/bin/sh"), ("command", "command", ["-c", "exec httpd -f -p 8080 -h /www"]),
+         ("env", "env", {"A": "1", "B": "two words"}), ("env_file", "env_file", ["/srv/bench/app.env"]),
+         ("devices", "device", ["/dev/null:/dev/xnull"]), ("container_user", "user", "1000:1000"), ("network", "network", ["podman"]),
+         ("labels", "label", {"team": "ops"}), ("restart", "restart_policy", "always"), ("workdir", "workdir", "/www"),
+         ("hostname", "hostname", "bench1"), ("cap_add", "cap_add", ["NET_ADMIN"]), ("cap_drop", "cap_drop", ["MKNOD"]),
+         ("stop_timeout", "stop_timeout", 3)]
+
+
+def every_argument_play(ansible):
+    prefix = "ans-" if ansible else ""
+    args = {"name": prefix + "bench-every-argument", "image": "localhost/provision-standin/redis:1"}
+    if ansible:
+        args["state"] = "started"
+    args.update({theirs if ansible else ours: value for ours, theirs, value in EVERY})
+    args["publish" if ansible else "ports"] = [f"127.0.0.1:{18091 if ansible else 18090}:8080"]
+    args["volume" if ansible else "volumes"] = [prefix + "bench-data:/data", "/srv/bench:/conf:ro"]
+    # JSON is YAML: one flow mapping.
+    return EVERY_ARGUMENT % (("containers.podman.podman_container" if ansible else "container") + ": " + json.dumps(args))
 
 def run(cmd, env=None, check=True):
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -140,7 +171,8 @@ def main():
 
     provision = [args.binary, "apply", f"{work}/services.yml", "-i", inventory, "--json"]
     ansible = [playbook_bin, f"{work}/ansible.yml", "-i", inventory]
-    run([args.binary, "apply", f"{work}/podman.yml", "-i", inventory])
+    # The host may hold a store elsewhere (the services' tests use the default one): motoko's is under /space.
+    run([args.binary, "apply", f"{work}/podman.yml", "-i", inventory, "-e", "podman_storage_allow_reset=true"])
     first = json.loads(run(provision).stdout)
     second = json.loads(run(provision).stdout)
     run(ansible, env)
@@ -155,6 +187,18 @@ def main():
     print(f"  ansible    no-op {a_time:7.3f} s  (containers.podman)        "
           f"changed: second run {ansible_changed(ansible_second.stdout)}, later runs {ansible_changed(a_last.stdout)}")
     print(f"  ratio      ansible / provision = {a_time / p_time:.1f}x")
+
+    # One container with every argument, applied three times by each tool: what the reruns change.
+    with open(f"{work}/every-provision.yml", "w") as fh:
+        fh.write(every_argument_play(False))
+    with open(f"{work}/every-ansible.yml", "w") as fh:
+        fh.write(every_argument_play(True))
+    every = [args.binary, "apply", f"{work}/every-provision.yml", "-i", inventory, "--json"]
+    p_changed = [json.loads(run(every).stdout)["recap"]["motoko"]["changed"] for _ in range(3)]
+    a_changed = [ansible_changed(run([playbook_bin, f"{work}/every-ansible.yml", "-i", inventory], env).stdout) for _ in range(3)]
+    print("one container with every argument of `container` (and the same in podman_container), changed per run:")
+    print(f"  provision  container         runs 1-3: {p_changed}")
+    print(f"  ansible    podman_container  runs 1-3: {a_changed}")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ cleanup() {
     [ -n "${fleet_started:-}" ] && testhosts/fleet-down.sh >/dev/null 2>&1 || true
     [ -n "${standard_started:-}" ] && PROVISION_TESTHOSTS_DIR="$standard_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
     [ -n "${services_started:-}" ] && PROVISION_TESTHOSTS_DIR="$services_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
+    [ -n "${ollama_started:-}" ] && PROVISION_TESTHOSTS_DIR="$ollama_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 # Real test hosts (systemd + sshd in podman containers on 127.0.0.1) for the ssh fleet tests.
@@ -81,6 +82,15 @@ if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v debootstrap 
         services_started=1
     else
         echo "could not start the services' test host: the quadlet, image and container host tests will skip" >&2
+    fi
+    # A fresh trixie host for playbooks/ollama.yml (OllamaHostTests: the Ollama stand-in's servers, nested podman).
+    ollama_dir=${PROVISION_OLLAMA_HOSTS_DIR:-/var/tmp/provision-testhosts-ollama}
+    export PROVISION_OLLAMA_HOSTS_DIR=$ollama_dir
+    if PROVISION_TESTHOSTS_DIR="$ollama_dir" PROVISION_TESTHOSTS_PORT=22361 PROVISION_TESTHOSTS_MODE=nested \
+        testhosts/fleet-up.sh 1 trixie >/dev/null; then
+        ollama_started=1
+    else
+        echo "could not start the Ollama test host: the ollama.yml host tests will skip" >&2
     fi
 fi
 set +e

@@ -23,13 +23,14 @@ public enum ModuleCatalog {
         NvidiaCDIModule.self,
     ] + builtins + services
 
-    /// Services (Podman/): units, containers, images.
+    /// Services (Podman/): units, containers, images; and Ollama's models (Ollama/).
     static let services: [any Module.Type] = [
         QuadletModule.self,
         ContainerModule.self,
         ImageModule.self,
         VolumeBackupModule.self,
         VolumeRestoreModule.self,
+        OllamaModelModule.self,
     ]
 
     /// Ansible builtins real playbooks reach for (issue 9 §3).

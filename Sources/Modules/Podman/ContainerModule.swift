@@ -115,6 +115,7 @@ struct ContainerModule: Module {
 
     struct State: Equatable {
         var podmanMissing = false
+        var userMissing = false
         var container: PodmanProbe.Container?
         /// The id of the image the reference names on the host now.
         var image: String?
@@ -126,6 +127,7 @@ struct ContainerModule: Module {
         var state = State()
         switch try PodmanProbe.parseContainers(observed.command(PodmanProbe.containers(scope).argv), owner: scope.owner) {
         case .podmanMissing: state.podmanMissing = true
+        case .userMissing: state.userMissing = true
         case .entries(let containers): state.container = containers.first { $0.names.contains(name) }
         }
         if let image, state.container != nil, !state.podmanMissing {
@@ -154,6 +156,9 @@ struct ContainerModule: Module {
         let state = try self.state(observed)
         if state.podmanMissing && !context.checkMode {
             return .failed("podman is not installed on this host (the container module needs it)")
+        }
+        if state.userMissing && !context.checkMode {
+            return .failed("there is no user \(scope.user ?? ""): create it first (user module)")
         }
         var result = ValueDict([("name", .string(name)), ("state", .string(self.state))])
         let found = state.container

@@ -101,6 +101,7 @@ struct ImageModule: Module {
 
     struct State: Equatable {
         var podmanMissing = false
+        var userMissing = false
         var image: PodmanProbe.Image?
         /// The registry's digest for the reference (pull: always).
         var remote: String?
@@ -112,6 +113,7 @@ struct ImageModule: Module {
         var state = State()
         switch try PodmanProbe.parseImages(observed.command(PodmanProbe.images(scope).argv), owner: scope.owner) {
         case .podmanMissing: state.podmanMissing = true
+        case .userMissing: state.userMissing = true
         case .entries(let images): state.image = PodmanProbe.find(reference, in: images)
         }
         if let output = observed.command(registryProbe), output.status == 0 {
@@ -130,6 +132,9 @@ struct ImageModule: Module {
         let state = try self.state(observed)
         if state.podmanMissing && !context.checkMode {
             return .failed("podman is not installed on this host (the image module needs it)")
+        }
+        if state.userMissing && !context.checkMode {
+            return .failed("there is no user \(scope.user ?? ""): create it first (user module)")
         }
         var result = ValueDict([("name", .string(reference)), ("state", .string(present ? "present" : "absent"))])
         if let id = state.image?.id { result["id"] = .string(id) }

@@ -5,10 +5,12 @@ import Provisioner
 /// the observation is the same for every task of that scope, so the engine reads it once per round trip
 /// however many image and container tasks the play has.
 enum PodmanProbe {
-    /// Prints "missing" when podman is not installed (yet); else the listing as JSON.
+    /// Prints "missing" when podman is not installed (yet), "nouser" when the scope's user does not exist
+    /// (yet: check mode on a fresh host); else the listing as JSON.
     static let listScript = #"""
     what=$1; shift
     command -v podman >/dev/null 2>&1 || { echo missing; exit 0; }
+    [ $# -ge 5 ] && ! id -u -- "$5" >/dev/null 2>&1 && { echo nouser; exit 0; }
     case $what in
       images) exec "$@" podman images --format json ;;
       containers) exec "$@" podman ps --all --format json ;;
@@ -39,6 +41,7 @@ enum PodmanProbe {
     /// What a listing said: podman missing, or its entries; throws ModuleError when podman failed.
     enum Listing<Entry: Sendable>: Sendable {
         case podmanMissing
+        case userMissing
         case entries([Entry])
 
         var entries: [Entry] { if case .entries(let e) = self { return e } else { return [] } }
@@ -62,6 +65,7 @@ enum PodmanProbe {
                              _ entry: ([String: Any]) -> Entry?) throws -> Listing<Entry> {
         guard let output else { throw ModuleError("\(owner) podman \(what) were not read") }
         if output.status == 0, output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "missing" { return .podmanMissing }
+        if output.status == 0, output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "nouser" { return .userMissing }
         guard output.status == 0,
               let list = try? JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: Any]] else {
             let detail = output.stderr.split(separator: "\n").filter { !$0.contains("cgroups-v1") }.joined(separator: "\n")

@@ -66,20 +66,10 @@ struct PodmanScope: Hashable, Sendable {
     var owner: String { user.map { "\($0)'s" } ?? "root's" }
 }
 
-/// `podman --version`, read once per host (the observation is the same for every task).
+/// podman's version as `podman --version` prints its last word ("5.4.2", "5.0.0-dev").
 struct PodmanVersion: Comparable, CustomStringConvertible, Sendable {
     var parts: [Int]
     var text: String
-
-    static let observation = Observation.command(["/bin/sh", "-c", "podman --version 2>/dev/null"])
-
-    /// nil when podman is not installed (or says something else).
-    init?(_ output: CommandOutput?) {
-        guard let output, output.status == 0 else { return nil }
-        // "podman version 5.4.2" (a distribution may append "-dev" or a build suffix).
-        guard let word = output.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).last else { return nil }
-        self.init(String(word))
-    }
 
     init?(_ text: String) {
         let numbers = text.split(separator: "-").first?.split(separator: ".").map { Int($0) } ?? []

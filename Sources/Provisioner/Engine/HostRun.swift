@@ -101,9 +101,8 @@ final class HostRun {
     /// Observations for a task, through the cache of the user it runs as.
     func observe(_ requests: [Observation], for key: String, as become: Become?) throws -> Observations {
         let transport = try transport(become)
-        var cache = caches[HostRun.key(become)] ?? ObservationCache()
-        defer { caches[HostRun.key(become)] = cache }
-        return try cache.observe(requests, for: key, via: transport)
+        // In place: a copy taken out of the dictionary would make every mutation copy the whole cache (O(N²) loops).
+        return try caches[HostRun.key(become), default: ObservationCache()].observe(requests, for: key, via: transport)
     }
 
     func setCache(_ cache: ObservationCache, for user: String) { caches[user] = cache }

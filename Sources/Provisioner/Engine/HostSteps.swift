@@ -42,6 +42,7 @@ extension HostRun {
             let output = try transport.perform(.run(step.command)).output ?? CommandOutput(status: 0, stdout: "")
             let isLast = step.poll == nil || Date() >= deadline
             let verdict = step.interpret(StepRun(output: output, elapsed: Int(Date().timeIntervalSince(start)), isLast: isLast))
+            if let progress = verdict.progress { reporter.progress("\(host): \(step.summary): \(progress)") }
             if verdict.satisfied || isLast { return verdict }
             Thread.sleep(forTimeInterval: max(0, min(step.poll?.interval ?? 1, deadline.timeIntervalSinceNow)))
         }

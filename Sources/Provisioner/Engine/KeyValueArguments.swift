@@ -16,7 +16,7 @@ enum KeyValueArguments {
 
     static func parse(_ text: String, freeForm: String?, names: [String]) throws -> ValueDict {
         var arguments = ValueDict()
-        var rest: [String] = []
+        var rest: [Word] = []
         for word in words(text) {
             if let eq = word.text.firstIndex(of: "="), !word.quoted {
                 let key = String(word.text[..<eq])
@@ -28,9 +28,9 @@ enum KeyValueArguments {
             guard freeForm != nil else {
                 throw ArgumentError("expected key=value in the module's string arguments, not '\(word.text)' (or write them as a mapping)")
             }
-            rest.append(word.raw)
+            rest.append(word)
         }
-        if let freeForm, !rest.isEmpty { arguments[freeForm] = .string(rest.joined(separator: " ")) }
+        if let freeForm, !rest.isEmpty { arguments[freeForm] = .string(joined(rest)) }
         return arguments
     }
 
@@ -38,6 +38,19 @@ enum KeyValueArguments {
         var text: String
         var raw: String
         var quoted: Bool
+        /// The line ends (one per newline) after the word: a multi-line command keeps its lines.
+        var newlines = 0
+    }
+
+    /// A free-form command from its words as Ansible's `join_args`: one space between words, and each
+    /// line's end where it was (`shell: |` keeps `a=1` and `echo $a` on lines of their own).
+    static func joined(_ words: [Word]) -> String {
+        var result = ""
+        for word in words {
+            if !result.isEmpty && !result.hasSuffix("\n") { result += " " }
+            result += word.raw + String(repeating: "\n", count: word.newlines)
+        }
+        return result
     }
 
     /// Whether `text` can be checked before it is rendered: every word holding a template is
@@ -72,6 +85,7 @@ enum KeyValueArguments {
                 raw.append(ch)
             } else if ch == " " || ch == "\t" || ch == "\n" {
                 if !raw.isEmpty { result.append(Word(text: raw, raw: raw, quoted: startedQuoted)) }
+                if ch == "\n", !result.isEmpty { result[result.count - 1].newlines += 1 }
                 raw = ""
                 startedQuoted = false
             } else {

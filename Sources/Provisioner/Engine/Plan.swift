@@ -123,15 +123,18 @@ public struct StepOutcome: Sendable {
     public var failure: String?
     /// Steps to run next, built from what this one read (a checksum file, then the download).
     public var next: [HostStep]
+    /// Where a polling step has got to ("pulling 8eeb52dfb3bb: 45%"), shown on the live progress line.
+    public var progress: String?
 
     public init(satisfied: Bool = true, changed: Bool = false, touched: Bool = false, result: ValueDict = ValueDict(),
-                failure: String? = nil, next: [HostStep] = []) {
+                failure: String? = nil, next: [HostStep] = [], progress: String? = nil) {
         self.satisfied = satisfied
         self.changed = changed
         self.touched = touched
         self.result = result
         self.failure = failure
         self.next = next
+        self.progress = progress
     }
 
     public static func failed(_ message: String, result: ValueDict = ValueDict()) -> StepOutcome {

@@ -160,7 +160,8 @@ struct ServiceRestarts {
       if [ -n "$timedout" ]; then echo "$u is not active after $t s ($state)" >&2
       else echo "$u did not start ($state)" >&2; fi
       echo "journal of $u:" >&2
-      if [ "$scope" = user ]; then journalctl --no-pager -q -n 15 --user-unit "$u" >&2 2>/dev/null
+      # Not --user-unit: it also matches the caller's uid (root's), so it finds nothing of another account's units.
+      if [ "$scope" = user ]; then journalctl --no-pager -q -n 15 _SYSTEMD_USER_UNIT="$u" + USER_UNIT="$u" >&2 2>/dev/null
       else journalctl --no-pager -q -n 15 -u "$u" >&2 2>/dev/null; fi
     done
     exit 1

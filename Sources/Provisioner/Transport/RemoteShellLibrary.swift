@@ -96,11 +96,12 @@ enum RemoteShellLibrary {
       pv_exec "$@" </dev/null
       pv_st="$pv_st $?"
     }
+    # Lists of many paths go through a NUL-separated file and xargs: growing "$@" one by one costs O(N²) in sh.
     pv_flush() {
-      pv_i=1 pv_c=$1; set --
-      while [ "$pv_i" -le "$pv_c" ]; do set -- "$@" "$pv_D/o$pv_i" "$pv_D/e$pv_i"; pv_i=$((pv_i + 1)); done
-      if pv_sz=$(stat -c %s -- "$@" 2>"$pv_D/e"); then
-        printf '@Q%s\n' "$pv_st"; echo $pv_sz; cat -- "$@" | base64 -w0; echo
+      pv_i=1 pv_c=$1
+      while [ "$pv_i" -le "$pv_c" ]; do printf '%s\0%s\0' "$pv_D/o$pv_i" "$pv_D/e$pv_i"; pv_i=$((pv_i + 1)); done >"$pv_D/l"
+      if pv_sz=$(xargs -0 stat -c %s -- <"$pv_D/l" 2>"$pv_D/e"); then
+        printf '@Q%s\n' "$pv_st"; echo $pv_sz; xargs -0 cat -- <"$pv_D/l" | base64 -w0; echo
       else
         pv_fail "probe outputs"
       fi
@@ -152,19 +153,20 @@ enum RemoteShellLibrary {
       exec 3<&-
     }
     pv_exist() {
+      pv_y=0
       for pv_p do
-        shift
-        if [ -e "$pv_p" ] || { [ "$pv_f" = P ] && [ -L "$pv_p" ]; }; then set -- "$@" "$pv_p"; pv_x=${pv_x}1; else pv_x=${pv_x}0; fi
-      done
-      [ $# -eq 0 ] || LC_ALL=C stat $pv_so -c '%f %u %g %s %Y %h %y
+        if [ -e "$pv_p" ] || { [ "$pv_f" = P ] && [ -L "$pv_p" ]; }; then printf '%s\0' "$pv_p"; pv_x=${pv_x}1; pv_y=1; else pv_x=${pv_x}0; fi
+      done >"$pv_D/l"
+      [ "$pv_y" = 0 ] || LC_ALL=C xargs -0 stat $pv_so -c '%f %u %g %s %Y %h %y
     %U
-    %G' -- "$@"
+    %G' -- <"$pv_D/l"
     }
     # The bytes of the regular files among the arguments, concatenated (the reader splits them by size).
     pv_catall() {
-      for pv_p do shift; if [ -f "$pv_p" ] && [ ! -L "$pv_p" ]; then set -- "$@" "$pv_p"; fi; done
-      if [ $# -eq 0 ]; then echo '@B '; return; fi
-      if cat -- "$@" >"$pv_D/b" 2>"$pv_D/e"; then printf '@B '; base64 -w0 <"$pv_D/b"; echo; else pv_fail read; fi
+      pv_y=0
+      for pv_p do if [ -f "$pv_p" ] && [ ! -L "$pv_p" ]; then printf '%s\0' "$pv_p"; pv_y=1; fi; done >"$pv_D/l"
+      if [ "$pv_y" = 0 ]; then echo '@B '; return; fi
+      if xargs -0 cat -- <"$pv_D/l" >"$pv_D/b" 2>"$pv_D/e"; then printf '@B '; base64 -w0 <"$pv_D/b"; echo; else pv_fail read; fi
       : >"$pv_D/b"
     }
     # Where paths really are, for the controller's cache: for each pair (P or L, path), NUL-terminated,

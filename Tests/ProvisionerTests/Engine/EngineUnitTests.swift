@@ -70,6 +70,9 @@ final class EngineUnitTests: XCTestCase {
         XCTAssertEqual(try KeyValueArguments.parse("touch /tmp/a b=c creates=/tmp/a", freeForm: "cmd", names: ["cmd", "creates"]),
                        ["creates": "/tmp/a", "cmd": "touch /tmp/a b=c"])
         XCTAssertThrowsError(try KeyValueArguments.parse("path=/x directory", freeForm: nil, names: ["path"]))
+        // A multi-line command keeps its lines (as ansible-core's parse_kv gives _raw_params for this text).
+        XCTAssertEqual(try KeyValueArguments.parse("a=1\necho \"$a  b\" x\n\ny creates=/x\nz\n", freeForm: "cmd", names: ["cmd", "creates"]),
+                       ["creates": "/x", "cmd": "a=1\necho \"$a  b\" x\n\ny z\n"])
     }
 
     func testFactsFromTheScriptsOutput() {

@@ -118,7 +118,7 @@ final class KeywordCoverageTests: XCTestCase {
             "loop_control.loop_var": Probe(lines: "loop_control: {loop_var: probe}", tasks: ["shell: echo {{ probe | default('none') }} >> {{ root }}/out\nloop: [1]"], places: [.task]),
             "loop_control.index_var": Probe(lines: "loop_control: {index_var: i}", tasks: ["shell: echo {{ i | default('none') }} >> {{ root }}/out\nloop: [a]"], places: [.task]),
             "loop_control.label": Probe(lines: "loop_control: {label: shown-label}", tasks: ["debug: msg=x\nloop: [1]"], places: [.task]),
-            "loop_control.pause": Probe(lines: "loop_control: {pause: 0.5}", tasks: ["debug: msg=x\nloop: [1, 2, 3]"], places: [.task], seconds: 0.9),
+            "loop_control.pause": Probe(lines: "loop_control: {pause: 1}", tasks: ["debug: msg=x\nloop: [1, 2, 3]"], places: [.task], seconds: 1.5),
             "loop_control.extended": Probe(lines: "loop_control: {extended: true}", tasks: ["shell: echo {{ ansible_loop.index | default('none') }} >> {{ root }}/out\nloop: [a]"], places: [.task]),
             "loop_control.extended_allitems": Probe(lines: ", extended_allitems: false",
                                                     tasks: ["shell: echo {{ ansible_loop.allitems | default('none') }} >> {{ root }}/out\nloop: [a]\nloop_control: {extended: true%KEYWORD%}"],

@@ -36,6 +36,22 @@ struct TestFleet {
                                                     "-i", "\(folder)/id_ed25519", "-p", "\(port)", "\(user)@127.0.0.1", command])
     }
 
+    /// Restarts a host's container (its systemd boots again) and waits until it answers over ssh.
+    func reboot(_ index: Int = 0) throws {
+        let (port, container) = (hosts[index].port, hosts[index].container)
+        // posix_spawn, not Process: podman closes the descriptor Process watches, which then never returns.
+        let restart = try TestSupport.runSpawned("/usr/bin/podman", ["restart", "--time", "20", container])
+        guard restart.status == 0 else { throw TestHostError("podman restart \(container) failed: \(restart.stderr)") }
+        // As fleet-up does: a passed device comes back with this machine's mode; rootless networking needs 0666.
+        _ = try TestSupport.runSpawned("/usr/bin/podman", ["exec", container, "chmod", "666", "/dev/net/tun"])
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline {
+            if let result = try? run(port, "systemctl is-system-running --wait >/dev/null 2>&1; true"), result.status == 0 { return }
+            Thread.sleep(forTimeInterval: 1)
+        }
+        throw TestHostError("\(container) did not answer over ssh within 90 s of its restart")
+    }
+
     /// The output of a command that must succeed.
     func output(_ port: Int, _ command: String, user: String = "root",
                 file: StaticString = #filePath, line: UInt = #line) throws -> String {

@@ -30,11 +30,11 @@ final class PodmanSupportTests: XCTestCase {
     }
 
     func testVersionsAndReferences() throws {
-        XCTAssertEqual(PodmanVersion(CommandOutput(status: 0, stdout: "podman version 5.4.2\n"))?.text, "5.4.2")
+        XCTAssertEqual(PodmanVersion("5.4.2")?.parts, [5, 4, 2])
         XCTAssertLessThan(try XCTUnwrap(PodmanVersion("4.3.1")), QuadletKind.quadlet)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(PodmanVersion("4.4")), QuadletKind.quadlet)
         XCTAssertLessThan(try XCTUnwrap(PodmanVersion("4.9.3")), try XCTUnwrap(PodmanVersion("5.0.0-dev")))
-        XCTAssertNil(PodmanVersion(CommandOutput(status: 127, stdout: "")))
+        XCTAssertNil(PodmanVersion("-"))
         XCTAssertEqual(ImageReference.repository("127.0.0.1:5501/a/b:1"), "127.0.0.1:5501/a/b")
         XCTAssertEqual(ImageReference.repository("x/y@sha256:" + String(repeating: "0", count: 64)), "x/y")
         XCTAssertNoThrow(try ImageReference.checkPinned("127.0.0.1:5501/a:1", argument: "name"))

@@ -68,6 +68,8 @@ final class QuadletModuleTests: XCTestCase {
             (["name": "web"], "state: present needs one of sections, content or src"),
             (["name": "web", "content": "[Container]\n", "sections": .dict(ValueDict())], "give one of sections, content or src"),
             (["name": "web/x", "content": "[Container]\n"], "is not a unit name"),
+            (["name": "data.volume", "type": "network", "sections": .dict(ValueDict())], "name data.volume says .volume but type is network"),
+            (["name": "web", "content": "[Container]\n", "timeout": 0], "timeout must be at least 1 second"),
             (["name": "web", "type": "container", "state": "absent", "purge": true], "purge applies to .volume, .network, .image and .build"),
             (["name": "web", "content": "[Container]\n", "purge": true], "purge: true goes with state: absent"),
             (["name": "web", "content": "[Container]\n", "user": "ann"], "user: is for scope: user"),
@@ -171,6 +173,56 @@ final class QuadletModuleTests: XCTestCase {
         XCTAssertEqual(unmanaged.summaries, [])
     }
 
+    /// The restart set, as a table: what the host holds -> what the task says and the one request it hands
+    /// the engine (which unit, start or restart, whether a daemon-reload must come first, its rank).
+    func testTheRestartSet() throws {
+        let front = try quadlet(["name": "lab-front", "sections": .dict(ValueDict([("Container", .dict(ValueDict([("Image", "localhost/web:1"), ("Pod", "lab.pod")])))]))])
+        let frontText = try XCTUnwrap(front.unit?.text)
+        let pod = "[Pod]\nPodName=lab\n"
+        let limits = "[Container]\nPodmanArgs=--cpus=2\n"
+        let limited = try quadlet(["name": "web", "content": .string(webText), "dropins": .dict(ValueDict([("10-limits.conf", .string(limits))]))])
+        let stopped = try quadlet(["name": "web", "content": .string(webText), "started": false])
+        let rows: [(String, QuadletModule, CommandOutput, String, [String], [UnitRequest])] = [
+            ("a changed container of a pod restarts with its pod", front,
+             P.listing(files: ["lab.pod": (1_000, pod), "lab-front.container": (1_000, "[Container]\nImage=localhost/web:0\nPod=lab.pod\n")],
+                       services: ["lab-front.service": P.running(), "lab-pod.service": P.running()]), "ok 5.4.2",
+             ["update /etc/containers/systemd/lab-front.container", "restart lab-pod.service (lab-front.container is in it)"],
+             [UnitRequest(manager: .system, unit: "lab-pod.service", operation: .restart, reload: true, rank: 2, timeout: 120)]),
+            ("a stopped container of a running pod is started alone", front,
+             P.listing(files: ["lab.pod": (1_000, pod), "lab-front.container": (1_000, frontText)],
+                       services: ["lab-front.service": P.stopped, "lab-pod.service": P.running()]), "same",
+             ["start lab-front.service"],
+             [UnitRequest(manager: .system, unit: "lab-front.service", operation: .start, reload: false, rank: 3, timeout: 120)]),
+            ("a drop-in newer than the running service (the reload done) restarts it, no reload", limited,
+             P.listing(files: ["web.container": (1_000, webText), "web.container.d/10-limits.conf": (2_500, limits)],
+                       services: ["web.service": P.running(since: 2_000).merging(["generated": "2600"]) { $1 }]), "same",
+             ["restart web.service (drop-in 10-limits.conf changed since it started)"],
+             [UnitRequest(manager: .system, unit: "web.service", operation: .restart, reload: false, rank: 3, timeout: 120)]),
+            ("a unit file systemd never loaded: reload, then (re)start", try quadlet(web),
+             P.listing(files: ["web.container": (1_000, webText)], services: ["web.service": ["LoadState": "not-found"]]), "same",
+             ["restart web.service (web.container changed since the last daemon-reload)"],
+             [UnitRequest(manager: .system, unit: "web.service", operation: .restart, reload: true, rank: 3, timeout: 120)]),
+            ("started: false with a reload due: the reload alone", stopped,
+             P.listing(files: ["web.container": (1_000, webText)], services: ["web.service": P.stopped.merging(["generated": "900"]) { $1 }]), "same",
+             ["daemon-reload (web.container changed since the last one)"],
+             [UnitRequest(manager: .system, reload: true)]),
+            ("a volume changed: restarted first (rank 1)", try quadlet(["name": "data", "type": "volume", "sections": .dict(ValueDict())]),
+             P.listing(files: ["data.volume": (1_000, "[Volume]\nVolumeName=old\n")], services: ["data-volume.service": P.running()]), "ok 5.4.2",
+             ["update /etc/containers/systemd/data.volume", "restart data-volume.service"],
+             [UnitRequest(manager: .system, unit: "data-volume.service", operation: .restart, reload: true, rank: 1, timeout: 120)]),
+            ("a new .kube unit: its service keeps the unit's name and starts after the containers (rank 4)",
+             try quadlet(["name": "lab", "type": "kube", "sections": .dict(ValueDict([("Kube", .dict(ValueDict([("Yaml", "/srv/lab.yaml")])))]))]),
+             P.listing(), "ok 5.4.2",
+             ["create /etc/containers/systemd/lab.kube", "start lab.service"],
+             [UnitRequest(manager: .system, unit: "lab.service", operation: .restart, reload: true, rank: 4, timeout: 120)]),
+        ]
+        for (name, module, listing, check, summaries, units) in rows {
+            let result = try plan(module, listing: listing, check: check)
+            XCTAssertEqual(result.summaries, summaries, name)
+            XCTAssertEqual(result.units, units, name)
+        }
+    }
+
     func testPodmanVersionGating() throws {
         let cases: [(KeyValuePairs<String, Value>, String, String)] = [
             (web, "none 4.3.1", "quadlet needs podman ≥ 4.4; this host has 4.3.1"),
@@ -180,6 +232,9 @@ final class QuadletModuleTests: XCTestCase {
             (["name": "web", "content": .string(webText), "dropins": .dict(ValueDict([("a.conf", "[Container]\n")]))], "ok 4.9.3",
              "quadlet drop-ins need podman ≥ 5.0; this host has 4.9.3"),
             (web, "none -", "quadlet needs podman ≥ 4.4; podman is not installed on this host"),
+            (["name": "base", "type": "image", "sections": .dict(ValueDict([("Image", .dict(ValueDict([("Image", "localhost/base:1")])))]))], "ok 4.7.0",
+             "a .image unit needs podman ≥ 4.8; this host has 4.7.0"),
+            (web, "none 5.4.2", "podman 5.4.2 has no quadlet generator here (podman-system-generator): install podman's quadlet"),
         ]
         for (arguments, check, message) in cases {
             XCTAssertThrowsError(try plan(try quadlet(arguments), listing: P.listing(exists: false), check: check)) { error in
@@ -244,6 +299,35 @@ final class QuadletModuleTests: XCTestCase {
         guard case .run(let command)? = purged.actions.last else { return XCTFail("\(purged.actions)") }
         XCTAssertEqual(command.label, "podman volume rm ollama-data")
         XCTAssertEqual(Array(command.argv.suffix(4)), ["purge", "volume", "ollama-data", "podman"])
+    }
+
+    /// What purge removes with each kind of unit: the object its unit names, or quadlet's default name.
+    func testPurgeRemovesTheObjectTheUnitNames() throws {
+        let rows: [(QuadletKind, String, String?)] = [
+            (.volume, "[Volume]\n", "remove volume systemd-data (purge)"),
+            (.network, "[Network]\nNetworkName=lab\n", "remove network lab (purge)"),
+            (.network, "[Network]\n", "remove network systemd-data (purge)"),
+            (.image, "[Image]\nImage=localhost/base:1\n", "remove image localhost/base:1 (purge)"),
+            (.build, "[Build]\nImageTag=localhost/app:1\nSetWorkingDirectory=/\n", "remove image localhost/app:1 (purge)"),
+            (.image, "[Image]\n", nil),
+        ]
+        for (kind, text, summary) in rows {
+            let file = "data.\(kind.rawValue)"
+            let listing = P.listing(files: [file: (1_000, text)], services: [kind.service(name: "data", unit: UnitFile(sections: [])): P.stopped])
+            let result = try plan(try quadlet(["name": "data", "type": .string(kind.rawValue), "state": "absent", "purge": true]), listing: listing)
+            XCTAssertEqual(result.summaries.first, "remove /etc/containers/systemd/\(file)", text)
+            XCTAssertEqual(result.summaries.count, summary == nil ? 1 : 2, "\(result.summaries)")
+            if let summary { XCTAssertEqual(result.summaries.last, summary, text) }
+            XCTAssertEqual(result.units, [UnitRequest(manager: .system, reload: true)])
+        }
+    }
+
+    /// A user that does not exist: nothing of theirs to remove (state: absent), and an error naming the user otherwise.
+    func testAbsentForAUserThatDoesNotExistChangesNothing() throws {
+        let module = try quadlet(["name": "web", "scope": "user", "user": "ghost", "state": "absent"])
+        let result = try plan(module, listing: CommandOutput(status: 0, stdout: "nouser\n"))
+        XCTAssertEqual(result.summaries, [])
+        XCTAssertEqual(result.result["state"], "absent")
     }
 
     func testUserScopeRunsThroughTheUsersManager() throws {
