@@ -20,7 +20,8 @@ final class BundleCommandTests: XCTestCase {
         let blob = Data((0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ $0 >> 9) })
         try blob.write(to: URL(fileURLWithPath: scratch + "/www/blob.bin"))
         blobSHA = SHA256.hex([UInt8](blob))
-        port = 18_900 + Int.random(in: 0..<90)
+        // A port nothing answers on yet.
+        repeat { port = 18_900 + Int.random(in: 0..<90) } while try TestSupport.run("/usr/bin/curl", ["-s", "-o", "/dev/null", url]).status == 0
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try XCTUnwrap(TestSupport.which("python3")))
         process.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", scratch + "/www"]
