@@ -32,6 +32,8 @@ public struct BundleCollector {
         var problems: [String] = []
         for need in needs {
             switch need.kind {
+            case .unresolved where need.isUnresolvedUnitImage:
+                progress("warning: \(need.location): \(need.module): its image depends on run-time values and is not bundled from here; an image task (bundled) or the host must provide it")
             case .unbundleable, .unresolved: problems.append("\(need): it cannot be bundled")
             case .url(let url, let checksum?) where !checksum.hasPrefix("sha256:") || checksum.dropFirst(7).contains(":"):
                 problems.append("\(need.location): \(url): checksum '\(checksum)': provision bundle verifies sha256:HEX checksums only")

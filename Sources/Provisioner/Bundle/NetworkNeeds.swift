@@ -21,6 +21,13 @@ public struct NetworkNeed: Equatable, CustomStringConvertible {
     public var module: String
     public var location: SourceLocation
 
+    /// A container or quadlet whose image cannot be told ahead: its image is expected from an `image`
+    /// task (bundled) or the host; the offline run does not stop for it ahead.
+    public var isUnresolvedUnitImage: Bool {
+        if case .unresolved = kind { return ["container", "quadlet"].contains(module) }
+        return false
+    }
+
     public var description: String {
         switch kind {
         case .image(let name): return "\(location): image \(name)"

@@ -56,6 +56,8 @@ public struct OfflineBundle: Sendable {
                 return "\(need.location): offline: \(url) is not in the bundle"
             case .unbundleable(let why):
                 return "\(need.location): offline: \(need.module) reaches the network and is not in the bundle (\(why))"
+            case .unresolved where need.isUnresolvedUnitImage:
+                return nil
             case .unresolved(let why):
                 return "\(need.location): offline: cannot tell whether what \(need.module) fetches is in the bundle: \(why)"
             default:
