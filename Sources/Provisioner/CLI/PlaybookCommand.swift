@@ -10,7 +10,8 @@ struct PlaybookCommand {
         guard options.positionals.count == 1, let path = options.positionals.first else {
             throw UsageError(message: "'\(name)' takes one playbook file (see 'provision \(name) --help')")
         }
-        let playbookPath = URL(fileURLWithPath: path).standardizedFileURL.path
+        let bundle = try options.value("--bundle").map { try OfflineBundle.open($0) { ProvisionCommand.printError($0) } }
+        let playbookPath = bundle?.playbook(path) ?? URL(fileURLWithPath: path).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: playbookPath) else {
             throw UsageError(message: "no playbook at \(path)")
         }
@@ -37,7 +38,11 @@ struct PlaybookCommand {
 
         let playbookDirectory = (playbookPath as NSString).deletingLastPathComponent
         let loader = PlaybookLoader(resolveModule: registry.resolve, moduleNames: registry.names, rolesPath: config.rolesPath ?? [])
-        let (playbook, loadProblems) = try loader.loadPlaybookCollecting(playbookPath)
+        var (playbook, loadProblems) = try loader.loadPlaybookCollecting(playbookPath)
+        if let bundle {
+            playbook = try bundle.prepare(playbook, extraVars: run.extraVars)
+            run.offline = true
+        }
         let inventorySources = inventoryPaths(playbookDirectory: playbookDirectory, config: config)
         let inventory = try Inventory(sources: inventorySources, playbookDirectory: playbookDirectory)
         let reporter: RunReporter = options.flag("--json") ? JSONReporter() : TextReporter(verbosity: run.verbosity, showDiff: run.diff)

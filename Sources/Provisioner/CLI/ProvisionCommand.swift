@@ -15,6 +15,7 @@ public enum ProvisionCommand {
         OptionSpec(names: ["-f", "--forks"], value: "N", help: "hosts in parallel (default 50)"),
         OptionSpec(names: ["--lock-timeout"], value: "SECONDS", help: "wait this long for another apply on the same host (default 60)"),
         OptionSpec(names: ["--json"], help: "print one JSON document and nothing else on stdout"),
+        OptionSpec(names: ["--bundle"], value: "DIR", help: "offline: verify the bundle DIR, take downloads from it, reach no network (see 'provision bundle')"),
         OptionSpec(names: ["-v", "--verbose"], help: "show commands run and per-change summaries (-vv for more)"),
         OptionSpec(names: ["-h", "--help"], help: "this help"),
     ]
@@ -31,6 +32,7 @@ public enum ProvisionCommand {
                               OptionSpec(names: ["--graph"], help: "the group tree"), runOptions.last].compactMap { $0 }),
         CommandSpec(name: "doc", synopsis: "doc [MODULE]", summary: "List the modules, or describe one module's arguments (from its declaration).",
                     options: [runOptions.last].compactMap { $0 }),
+        BundleCommand.spec,
         CommandSpec(name: "debug", synopsis: "debug yaml|toml [--quiet]", summary: "Read YAML or TOML on stdin and print it as JSON (drives the conformance suites).",
                     options: [OptionSpec(names: ["--quiet"], help: "only check; the exit status says whether the input is valid"), runOptions.last].compactMap { $0 }),
         composeSpec,
@@ -76,12 +78,16 @@ public enum ProvisionCommand {
             case "inventory": return try inventoryCommand(options)
             case "doc": return try doc(options, modules: modules)
             case "compose": return try compose(options, converter: composeConverter)
+            case "bundle": return try BundleCommand(options: options, registry: registry).run()
             default: return try debug(options)
             }
         } catch let error as UsageError {
             printError("provision: \(error.message)")
             return 1
         } catch let error as ParseError {
+            printError("provision: \(error)")
+            return 1
+        } catch let error as BundleError {
             printError("provision: \(error)")
             return 1
         } catch let error as PreflightError {

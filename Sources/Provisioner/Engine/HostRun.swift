@@ -422,6 +422,9 @@ final class HostRun {
         let observed = try target.map { try $0.transport.observe(module.observations(context)) }
             ?? observe(module.observations(context), for: key, as: runAs)
         var plan = try module.plan(observed, context)
+        if engine.options.offline, plan.failure == nil {
+            plan.failure = OfflineBundle.refusal(module: task.module, arguments: arguments, plan: plan)
+        }
         if !checkMode, plan.failure == nil, let job = try asyncJob(task, templar) {
             plan = try job.wrapping(plan, module: task.moduleAsWritten)
             if plan.isChanged { pendingJob = job }

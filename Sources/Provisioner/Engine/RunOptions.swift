@@ -10,6 +10,8 @@ public struct RunOptions: Sendable {
     public var verbosity = 0
     /// Seconds to wait for another apply's host lock (`--lock-timeout`).
     public var lockTimeout = 60
+    /// `apply --bundle`: modules that would reach the network fail instead (OfflineBundle.refusal).
+    public var offline = false
 
     public init() {}
 }
