@@ -36,10 +36,7 @@ final class ComposeHostTests: XCTestCase {
         let path = try scratch.write("inventory/hosts.yml", """
         all:
           vars:
-            ansible_user: root
-            ansible_host: 127.0.0.1
-            ansible_ssh_private_key_file: \(fleet.folder)/id_ed25519
-            ansible_ssh_common_args: \(fleet.sshArguments)
+        \(fleet.connectionVariables)
             chat_app_image_archives: \(ComposeHostTests.images)
           hosts:
             th: {ansible_port: \(port)}

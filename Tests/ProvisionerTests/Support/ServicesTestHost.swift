@@ -28,10 +28,7 @@ struct ServicesTestHost {
         let path = try scratch.write("inventory/hosts.yml", """
         all:
           vars:
-            ansible_user: root
-            ansible_host: 127.0.0.1
-            ansible_ssh_private_key_file: \(fleet.folder)/id_ed25519
-            ansible_ssh_common_args: \(fleet.sshArguments)
+        \(fleet.connectionVariables)
           hosts:
             th: {ansible_port: \(port)}
 

@@ -30,6 +30,16 @@ struct TestFleet {
     /// The ssh options that reach these hosts with their host keys checked.
     var sshArguments: String { "-o UserKnownHostsFile=\(folder)/known_hosts -o IdentitiesOnly=yes" }
 
+    /// The variables that reach these hosts as root, for an inventory's `all: vars:` (indented for it).
+    var connectionVariables: String {
+        """
+            ansible_user: root
+            ansible_host: 127.0.0.1
+            ansible_ssh_private_key_file: \(folder)/id_ed25519
+            ansible_ssh_common_args: \(sshArguments)
+        """
+    }
+
     /// Runs a shell command on a host over plain ssh (to check what provision did).
     func run(_ port: Int, _ command: String, user: String = "root") throws -> TestSupport.Result {
         try TestSupport.runSpawned("/usr/bin/ssh", ["-o", "BatchMode=yes", "-o", "UserKnownHostsFile=\(folder)/known_hosts",
