@@ -113,7 +113,12 @@ final class HostLockTests: XCTestCase {
         holder.arguments = [lockFile, "-c", "printf 'other-run the apply started at 2026-01-01 00:00:00 UTC by ops@elsewhere (pid 1)\\n' > \(lockFile); sleep 5"]
         try holder.run()
         defer { holder.terminate(); holder.waitUntilExit() }
-        usleep(300_000)
+        // Until the holder has said who it is, the file still names the apply before it (slow under load).
+        let waitFrom = Date()
+        while !((try? String(contentsOfFile: lockFile, encoding: .utf8))?.hasPrefix("other-run") ?? false) {
+            guard Date().timeIntervalSince(waitFrom) < 10 else { return XCTFail("the other holder never took the lock") }
+            usleep(50_000)
+        }
         let started = Date()
         let run = try scratch.provision(["apply", "a.yml", "-i", inventory, "--lock-timeout", "2"])
         XCTAssertEqual(run.status, 4, run.stdout + run.stderr)
