@@ -255,8 +255,11 @@ enum PackageManager: String, Sendable {
     }
 
     /// When apt's index was last refreshed (Ansible's update-success-stamp, else the lists folder), then now.
+    /// Lists without any package index (an image's cleaned cache) count as never updated: a recent folder
+    /// time must not keep a host with no index from its update (Ansible's apt would then find no package).
     static let aptCacheAge = ["/bin/sh", "-c",
-                              "stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0; date +%s"]
+                              "if ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null"
+                                + " || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0; else echo 0; fi; date +%s"]
 
     /// apt-get's words for an `upgrade` mode (apt-get, not aptitude, as Ansible's force_apt_get).
     static func upgradeWords(_ mode: String) -> [String] {
