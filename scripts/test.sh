@@ -46,62 +46,47 @@ fi
 
 swift build
 log=$(mktemp)
+started=()
 cleanup() {
     rm -f "$log"
-    [ -n "${fleet_started:-}" ] && testhosts/fleet-down.sh >/dev/null 2>&1 || true
-    [ -n "${standard_started:-}" ] && PROVISION_TESTHOSTS_DIR="$standard_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
-    [ -n "${services_started:-}" ] && PROVISION_TESTHOSTS_DIR="$services_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
-    [ -n "${ollama_started:-}" ] && PROVISION_TESTHOSTS_DIR="$ollama_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
-    [ -n "${compose_started:-}" ] && PROVISION_TESTHOSTS_DIR="$compose_dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true
+    for dir in "${started[@]}"; do PROVISION_TESTHOSTS_DIR="$dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT
+# fleet_up DIR PORT COUNT RELEASE WHAT: COUNT test hosts of RELEASE in DIR from PORT (trixie ones run podman
+# nested), stopped on exit; when they cannot start, WHAT will skip.
+fleet_up() {
+    local mode=plain
+    [ "$4" = trixie ] && mode=nested
+    if PROVISION_TESTHOSTS_DIR="$1" PROVISION_TESTHOSTS_PORT=$2 PROVISION_TESTHOSTS_MODE=$mode testhosts/fleet-up.sh "$3" "$4" >/dev/null; then
+        started+=("$1")
+    else
+        echo "could not start the test hosts in $1: $5 will skip" >&2
+        return 1
+    fi
+}
 # Real test hosts (systemd + sshd in podman containers on 127.0.0.1) for the ssh fleet tests.
 if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v debootstrap >/dev/null; then
-    if testhosts/fleet-up.sh 3 >/dev/null; then
-        fleet_started=1
-    else
-        echo "could not start the test hosts: the fleet tests will skip" >&2
-    fi
+    fleet_up "${PROVISION_TESTHOSTS_DIR:-/var/tmp/provision-testhosts}" "${PROVISION_TESTHOSTS_PORT:-22201}" 3 bookworm "the fleet tests" || true
     # Fresh Debian trixie hosts without podman, for the standard's playbooks (podman runs nested inside them):
     # two stay fresh, the tests give the other three the shapes of testhosts/shapes/.
     standard_dir=${PROVISION_STANDARD_HOSTS_DIR:-/var/tmp/provision-testhosts-standard}
     standard_port=${PROVISION_STANDARD_HOSTS_PORT:-22301}
     export PROVISION_STANDARD_HOSTS_DIR=$standard_dir PROVISION_STANDARD_HOSTS_PORT=$standard_port
-    if PROVISION_TESTHOSTS_DIR="$standard_dir" PROVISION_TESTHOSTS_PORT=$standard_port PROVISION_TESTHOSTS_MODE=nested \
-        testhosts/fleet-up.sh 5 trixie >/dev/null; then
-        standard_started=1
+    if fleet_up "$standard_dir" "$standard_port" 5 trixie "the standard playbook tests"; then
         # The shapes (apt inside the hosts) are made meanwhile; each test waits for its own host's.
         testhosts/shapes/apply.sh "$standard_dir" >"$standard_dir/shapes.log" 2>&1 &
-    else
-        echo "could not start the trixie test hosts: the standard playbook tests will skip" >&2
     fi
     # One more trixie host for the services' tests (quadlet, image, container; a registry runs inside it).
-    services_dir=${PROVISION_SERVICES_HOSTS_DIR:-/var/tmp/provision-testhosts-services}
-    export PROVISION_SERVICES_HOSTS_DIR=$services_dir
-    if PROVISION_TESTHOSTS_DIR="$services_dir" PROVISION_TESTHOSTS_PORT=22351 PROVISION_TESTHOSTS_MODE=nested \
-        testhosts/fleet-up.sh 1 trixie >/dev/null; then
-        services_started=1
-    else
-        echo "could not start the services' test host: the quadlet, image and container host tests will skip" >&2
-    fi
+    export PROVISION_SERVICES_HOSTS_DIR=${PROVISION_SERVICES_HOSTS_DIR:-/var/tmp/provision-testhosts-services}
+    fleet_up "$PROVISION_SERVICES_HOSTS_DIR" 22351 1 trixie "the quadlet, image and container host tests" || true
     # A fresh trixie host for playbooks/ollama.yml (OllamaHostTests: the Ollama stand-in's servers, nested podman).
-    ollama_dir=${PROVISION_OLLAMA_HOSTS_DIR:-/var/tmp/provision-testhosts-ollama}
-    export PROVISION_OLLAMA_HOSTS_DIR=$ollama_dir
-    if PROVISION_TESTHOSTS_DIR="$ollama_dir" PROVISION_TESTHOSTS_PORT=22361 PROVISION_TESTHOSTS_MODE=nested \
-        testhosts/fleet-up.sh 1 trixie >/dev/null; then
-        ollama_started=1
-    else
-        echo "could not start the Ollama test host: the ollama.yml host tests will skip" >&2
-    fi
+    export PROVISION_OLLAMA_HOSTS_DIR=${PROVISION_OLLAMA_HOSTS_DIR:-/var/tmp/provision-testhosts-ollama}
+    fleet_up "$PROVISION_OLLAMA_HOSTS_DIR" 22361 1 trixie "the ollama.yml host tests" || true
     # Two trixie hosts for the compose tests: a podman host for the chat app, a Docker Engine host to migrate (shaped meanwhile).
-    compose_dir=${PROVISION_COMPOSE_HOSTS_DIR:-/var/tmp/provision-testhosts-compose}
-    export PROVISION_COMPOSE_HOSTS_DIR=$compose_dir
-    if PROVISION_TESTHOSTS_DIR="$compose_dir" PROVISION_TESTHOSTS_PORT=22371 PROVISION_TESTHOSTS_MODE=nested \
-        testhosts/fleet-up.sh 2 trixie >/dev/null; then
-        compose_started=1
-        PROVISION_SHAPES_LIST=testhosts/shapes/compose-fleet testhosts/shapes/apply.sh "$compose_dir" >"$compose_dir/shapes.log" 2>&1 &
-    else
-        echo "could not start the compose test hosts: the compose host tests will skip" >&2
+    export PROVISION_COMPOSE_HOSTS_DIR=${PROVISION_COMPOSE_HOSTS_DIR:-/var/tmp/provision-testhosts-compose}
+    if fleet_up "$PROVISION_COMPOSE_HOSTS_DIR" 22371 2 trixie "the compose host tests"; then
+        PROVISION_SHAPES_LIST=testhosts/shapes/compose-fleet testhosts/shapes/apply.sh "$PROVISION_COMPOSE_HOSTS_DIR" \
+            >"$PROVISION_COMPOSE_HOSTS_DIR/shapes.log" 2>&1 &
     fi
 fi
 set +e
