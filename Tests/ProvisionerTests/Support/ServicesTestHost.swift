@@ -102,19 +102,7 @@ struct ServicesTestHost {
     }
 
     /// Restarts the test host's container (its systemd boots again) and waits until it answers.
-    func reboot() throws {
-        // posix_spawn, not Process: podman closes the descriptor Process watches, which then never returns.
-        let restart = try TestSupport.runSpawned("/usr/bin/podman", ["restart", "--time", "20", container])
-        guard restart.status == 0 else { throw TestHostError("podman restart \(container) failed: \(restart.stderr)") }
-        // As fleet-up does: a passed device comes back with this machine's mode; rootless networking needs 0666.
-        _ = try TestSupport.runSpawned("/usr/bin/podman", ["exec", container, "chmod", "666", "/dev/net/tun"])
-        let deadline = Date().addingTimeInterval(90)
-        while Date() < deadline {
-            if let result = try? run("systemctl is-system-running --wait >/dev/null 2>&1; true"), result.status == 0 { return }
-            Thread.sleep(forTimeInterval: 1)
-        }
-        throw TestHostError("\(container) did not answer over ssh within 90 s of its restart")
-    }
+    func reboot() throws { try fleet.reboot() }
 }
 
 struct TestHostError: Error, CustomStringConvertible {
