@@ -152,9 +152,10 @@ struct ImageModule: Module {
             guard let remote = state.remote else { return .failed("the registry gave no digest for \(reference)") }
             let repository = ImageReference.repository(reference)
             if image.digests.contains(repository + "@" + remote) { return Plan(result: result) }
-            // podman lists every digest the image ever had under each of its names (a loaded image pushed
-            // to a registry has both); the latest recorded is the one its last pull or push from here gave.
-            let before = image.digests.last { $0.hasPrefix(repository + "@") }.map { String($0.split(separator: "@").last ?? "") } ?? "unknown"
+            // podman lists every digest the image ever had under each of its names (a loaded archive pushed
+            // to a registry has both, in no telling order): name them all.
+            let known = image.digests.filter { $0.hasPrefix(repository + "@") }.map { String($0.split(separator: "@").last ?? "") }
+            let before = known.isEmpty ? "unknown" : known.joined(separator: " or ")
             result["moved"] = true
             result["previous_id"] = .string(image.id)
             result["digest"] = .string(remote)

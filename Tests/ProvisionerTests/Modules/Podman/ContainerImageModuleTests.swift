@@ -145,6 +145,12 @@ final class ContainerImageModuleTests: XCTestCase {
         let moved = try plan(module, images: here, registry: "remote " + b)
         XCTAssertEqual(moved.summaries, ["pull registry.example/app:1: the tag moved (here \(a), the registry has \(b))"])
         XCTAssertEqual(moved.result["moved"], true)
+        // An archive loaded, then pushed: podman lists both digests under the registry's name; both are named.
+        let c = "sha256:" + String(repeating: "c", count: 64)
+        let loadedAndPushed = [("i1", ["registry.example/app:1", "localhost/app:1"],
+                                ["localhost/app@" + c, "localhost/app@" + a, "registry.example/app@" + c, "registry.example/app@" + a])]
+        XCTAssertEqual(try plan(module, images: loadedAndPushed, registry: "remote " + b).summaries,
+                       ["pull registry.example/app:1: the tag moved (here \(c) or \(a), the registry has \(b))"])
         let unreachable = try plan(module, images: here, registry: "remote! " + Data("pinging container registry: connection refused".utf8).base64EncodedString())
         XCTAssertEqual(unreachable.failure, "cannot ask the registry for registry.example/app:1: pinging container registry: connection refused")
         XCTAssertTrue(try plan(module, images: here, registry: "remote!").failure?.contains("needs skopeo") ?? false)

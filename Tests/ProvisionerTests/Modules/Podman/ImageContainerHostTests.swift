@@ -117,7 +117,10 @@ final class ImageContainerHostTests: XCTestCase {
         let moved = try apply(["greeting=two", "pull=always"])
         XCTAssertEqual(moved.status, 0, moved.stdout)
         let pulled = moved.tasks.first { $0["task"] as? String == "root's image by tag" }
-        XCTAssertTrue((pulled?["changes"] as? [String] ?? []).first?.contains("the tag moved (here \(digest)") ?? false, "\(pulled ?? [:])")
+        // The image loaded from the archive and pushed has two digests under the registry's name: both are named.
+        let movedChange = (pulled?["changes"] as? [String] ?? []).first ?? ""
+        let here = movedChange.components(separatedBy: "the tag moved (here ").last?.components(separatedBy: ", the registry has ").first ?? ""
+        XCTAssertTrue(movedChange.contains("the tag moved (here ") && here.components(separatedBy: " or ").contains(digest), "\(pulled ?? [:])")
         XCTAssertTrue((moved.tasks.first { $0["task"] as? String == "a container with every argument" }?["changes"] as? [String] ?? [])
             .first?.contains("now names another image") ?? false, moved.stdout)
         XCTAssertEqual(try apply(["greeting=two", "pull=always"]).recap("changed"), 0, "the moved tag is pulled once")
