@@ -111,11 +111,7 @@ public enum ProvisionCommand {
         guard options.flag("--local") || options.positionals.isEmpty || options.positionals == ["localhost"] else {
             throw UsageError(message: "facts of remote hosts need the ssh transport; use 'provision facts --local'")
         }
-        let observed = try LocalTransport().observe([Facts.observation])
-        guard let output = observed.command(Facts.observation.argv), output.status == 0 else {
-            throw UsageError(message: "gathering facts failed")
-        }
-        print(Value.dict(Facts.parse(output.stdout)).json)
+        print(Value.dict(try Facts.gather("localhost", via: LocalTransport(), cache: nil)).json)
         return 0
     }
 

@@ -75,8 +75,8 @@ final class EngineContext: @unchecked Sendable {
     }
 
     /// Ansible's search path for `src`: the role's files/ or templates/, then beside
-    /// the task file, then beside the playbook.
-    static func readControllerFile(_ path: String, kind: ControllerFileKind, common: TaskCommon, playDirectory: String) throws -> [UInt8] {
+    /// the task file, then beside the playbook. Returns the first regular file found.
+    static func locateControllerFile(_ path: String, kind: ControllerFileKind, common: TaskCommon, playDirectory: String) throws -> String {
         let folder = kind == .template ? "templates" : "files"
         var candidates: [String] = []
         if path.hasPrefix("/") {
@@ -89,17 +89,25 @@ final class EngineContext: @unchecked Sendable {
         for candidate in candidates {
             var isDir: ObjCBool = false
             if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), !isDir.boolValue,
-               let data = FileManager.default.contents(atPath: candidate) {
-                let bytes = [UInt8](data)
-                // A template is text: one that is not UTF-8 is refused, never rendered with U+FFFD in it.
-                if kind == .template, case .failure(let failure) = UTF8Text.decode(bytes) {
-                    throw ModuleError("template \(candidate): \(failure); a template must be UTF-8 text"
-                        + " (to put a file's bytes on the host as they are, use copy with src)", argument: "src")
-                }
-                return bytes
+               FileManager.default.isReadableFile(atPath: candidate) {
+                return candidate
             }
         }
         throw ModuleError("could not find '\(path)' (looked in: \(candidates.joined(separator: ", ")))", argument: "src")
+    }
+
+    static func readControllerFile(_ path: String, kind: ControllerFileKind, common: TaskCommon, playDirectory: String) throws -> [UInt8] {
+        let found = try locateControllerFile(path, kind: kind, common: common, playDirectory: playDirectory)
+        guard let data = FileManager.default.contents(atPath: found) else {
+            throw ModuleError("could not read '\(found)'", argument: "src")
+        }
+        let bytes = [UInt8](data)
+        // A template is text: one that is not UTF-8 is refused, never rendered with U+FFFD in it.
+        if kind == .template, case .failure(let failure) = UTF8Text.decode(bytes) {
+            throw ModuleError("template \(found): \(failure); a template must be UTF-8 text"
+                + " (to put a file's bytes on the host as they are, use copy with src)", argument: "src")
+        }
+        return bytes
     }
 
     /// A vars file: a YAML mapping of names to values.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Host facts gathered in one round trip by a POSIX shell script (no Python on
 /// the host), named as Ansible's `ansible_facts` where a name exists.
 public enum Facts {
@@ -16,12 +18,38 @@ public enum Facts {
     if [ -r /proc/driver/nvidia/version ]; then
       echo "nvidia=1"; echo "nvidia_driver=$(grep "Kernel Module" /proc/driver/nvidia/version | head -n 1 | tr -s ' \t' '\n\n' | grep -E '^[0-9]+\.[0-9.]+$' | head -n 1)"
     elif [ -e /dev/nvidia0 ]; then echo "nvidia=1"; fi
-    if command -v podman >/dev/null 2>&1; then echo "podman=$(podman --version 2>/dev/null)"; fi
+    # podman's own start-up is the slowest fact (tens of ms): the version known for this very binary
+    # (same path, inode, size and times, $1) is taken as said ($2); anything else asks podman.
+    if pp=$(command -v podman 2>/dev/null); then
+      sig=$(stat -L -c '%n %d %i %s %y %z' -- "$pp" 2>/dev/null); echo "podman_binary=$sig"
+      if [ -n "$sig" ] && [ "$sig" = "${1:-}" ]; then echo "podman=podman version $2"; else echo "podman=$(podman --version 2>/dev/null)"; fi
+    fi
     echo "users=$(cut -d: -f1 /etc/passwd 2>/dev/null | tr '\n' ' ')"
     """#
 
-    /// The observation that gathers them.
-    public static var observation: Observation { .command(["/bin/sh", "-c", script]) }
+    /// The observation that gathers them; `podman` is the version last seen for a podman binary
+    /// (its `stat` line), which the host confirms or replaces.
+    static func observation(podman known: (binary: String, version: String)? = nil) -> Observation {
+        .command(["/bin/sh", "-c", script, "facts", known?.binary ?? "", known?.version ?? ""])
+    }
+
+    /// Gathers the facts of the host behind `transport`, remembering podman's version per binary
+    /// in `cache` (nil: no cache, podman is asked each time).
+    public static func gather(_ host: String, via transport: Transport, cache: PodmanVersionCache?) throws -> ValueDict {
+        let known = cache?.load()
+        let request = observation(podman: known)
+        let observed = try transport.observe([request])
+        guard case .command(let argv) = request, let output = observed.command(argv), output.status == 0 else {
+            throw TransportError("gathering facts failed on \(host)")
+        }
+        let facts = parse(output.stdout)
+        if let cache, case .string(let version)? = facts["podman_version"],
+           let binary = output.stdout.split(separator: "\n").first(where: { $0.hasPrefix("podman_binary=") })?.dropFirst(14),
+           !binary.isEmpty, known?.binary != String(binary) || known?.version != version {
+            cache.store(binary: String(binary), version: version)
+        }
+        return facts
+    }
 
     static let families: [String: String] = [
         "debian": "Debian", "ubuntu": "Debian", "linuxmint": "Debian", "raspbian": "Debian",
@@ -85,5 +113,40 @@ public enum Facts {
         vars["ansible_facts"] = .untrusted(.dict(facts))
         for (key, value) in facts { vars["ansible_" + key] = .untrusted(value) }
         return vars
+    }
+}
+
+/// podman's version per host and binary, kept on the controller (`$XDG_CACHE_HOME/provision/podman`,
+/// else `~/.cache/provision/podman`): the host checks the binary is the same before the version is used.
+public struct PodmanVersionCache: Sendable {
+    let file: String
+
+    /// The cache for `host` (a transport's name), or nil where there is no home to keep it in.
+    public init?(host: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        let base: String
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+            base = xdg
+        } else if let home = environment["HOME"], home.hasPrefix("/") {
+            base = home + "/.cache"
+        } else {
+            return nil
+        }
+        file = "\(base)/provision/podman/\(SHA256.hex(Array(host.utf8)).prefix(32))"
+    }
+
+    func load() -> (binary: String, version: String)? {
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 2, !lines[0].isEmpty, !lines[1].isEmpty else { return nil }
+        return (String(lines[0]), String(lines[1]))
+    }
+
+    /// Best effort: a cache that cannot be written only costs the next run podman's start-up.
+    func store(binary: String, version: String) {
+        let folder = (file as NSString).deletingLastPathComponent
+        guard (try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)) != nil else { return }
+        let temporary = "\(file).\(getpid()).tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data("\(binary)\n\(version)\n".utf8)) else { return }
+        if rename(temporary, file) != 0 { unlink(temporary) }
     }
 }

@@ -136,11 +136,8 @@ final class HostRun {
     /// Facts (when the play wants them) and vars_files, before any task.
     func prepare() throws {
         if play.gatherFacts {
-            let observed = try transport(try become(nil)).observe([Facts.observation])
-            guard let output = observed.command(Facts.observation.argv), output.status == 0 else {
-                throw TransportError("gathering facts failed on \(host)")
-            }
-            facts = Facts.parse(output.stdout)
+            let factsTransport = try transport(try become(nil))
+            facts = try Facts.gather(host, via: factsTransport, cache: PodmanVersionCache(host: factsTransport.name))
         }
         let factVariables = Facts.variables(facts)
         aboveDefaults.formUnion(factVariables.keys)

@@ -187,7 +187,14 @@ extension HostRun {
             let checkMode = try task.common.checkMode.map { try isTrue($0, templar) } ?? engine.options.checkMode
             if checkMode && !type.supportsCheckMode { return }
             let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
-            for file in module.controllerFiles { _ = try context.readControllerFile(file.path, file.kind) }
+            // Templates are read (they must be UTF-8); other files only found: an image archive is GBs.
+            for file in module.controllerFiles {
+                if file.kind == .template {
+                    _ = try context.readControllerFile(file.path, file.kind)
+                } else {
+                    _ = try EngineContext.locateControllerFile(file.path, kind: file.kind, common: task.common, playDirectory: play.directory)
+                }
+            }
             // Only the play's own user: another user's session may not be possible yet
             // (its account may be created by an earlier task); those tasks observe when they run.
             let runAs = try become(task.common)

@@ -26,12 +26,9 @@ extension HostRun {
         let minimal = !excluded.contains("min")
         let patterns = try HostRun.words(args["filter"], default: [])
 
-        let observed = try transport(try become(task.common)).observe([Facts.observation])
-        guard let output = observed.command(Facts.observation.argv), output.status == 0 else {
-            throw TransportError("gathering facts failed on \(host)")
-        }
+        let factsTransport = try transport(try become(task.common))
         var gathered = ValueDict()
-        for (key, value) in Facts.parse(output.stdout) {
+        for (key, value) in try Facts.gather(host, via: factsTransport, cache: PodmanVersionCache(host: factsTransport.name)) {
             guard HostRun.hardwareFacts.contains(key) ? hardware : minimal else { continue }
             guard patterns.isEmpty || patterns.contains(where: { fnmatch($0, "ansible_" + key, 0) == 0 }) else { continue }
             gathered[key] = value

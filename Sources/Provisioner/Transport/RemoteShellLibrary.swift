@@ -89,15 +89,22 @@ enum RemoteShellLibrary {
       if [ -s "$pv_D/o" ]; then base64 -w0 <"$pv_D/o"; fi; echo
       if [ -s "$pv_D/e" ]; then base64 -w0 <"$pv_D/e"; fi; echo
     }
-    # Read-only probes in a row: each runs now, silently; pv_flush then answers for all at once
-    # (statuses, output sizes, and every output in one base64 line: three processes, not two per probe).
+    # Read-only probes: each starts now, silently, up to eight at a time (a podman or systemctl start-up
+    # costs tens of milliseconds, mostly waiting); pv_flush then answers for all at once (statuses in
+    # order, output sizes, and every output in one base64 line: three processes, not two per probe).
     pv_runq() {
       pv_q=$1 pv_dir= pv_n=0; shift
-      pv_exec "$@" </dev/null
-      pv_st="$pv_st $?"
+      pv_exec "$@" </dev/null &
+      pv_pids="$pv_pids $!" pv_nj=$((${pv_nj:-0} + 1))
+      if [ "$pv_nj" -ge 8 ]; then pv_reap; fi
+    }
+    pv_reap() {
+      for pv_p in $pv_pids; do wait "$pv_p"; pv_st="$pv_st $?"; done
+      pv_pids= pv_nj=0
     }
     # Lists of many paths go through a NUL-separated file and xargs: growing "$@" one by one costs O(N²) in sh.
     pv_flush() {
+      pv_reap
       pv_i=1 pv_c=$1
       while [ "$pv_i" -le "$pv_c" ]; do printf '%s\0%s\0' "$pv_D/o$pv_i" "$pv_D/e$pv_i"; pv_i=$((pv_i + 1)); done >"$pv_D/l"
       if pv_sz=$(xargs -0 stat -c %s -- <"$pv_D/l" 2>"$pv_D/e"); then

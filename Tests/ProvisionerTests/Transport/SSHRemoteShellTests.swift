@@ -89,4 +89,31 @@ final class SSHRemoteShellTests: XCTestCase {
             XCTAssertEqual(replies, dash, name)
         }
     }
+
+    /// Probes start together (up to eight at a time) yet answer in their own order: the first only
+    /// succeeds if the second has run meanwhile, and twenty more finish in scrambled order.
+    func testProbesRunTogetherAndAnswerInOrder() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("provision-probes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for shell in Self.shells where FileManager.default.isExecutableFile(atPath: shell.argv[0]) {
+            let flag = folder.appendingPathComponent("\(shell.name)-flag").path
+            var commands: [[String]] = [
+                ["sh", "-c", "i=0; while [ ! -e \"$1\" ]; do i=$((i + 1)); [ $i -gt 100 ] && exit 9; sleep 0.05; done; echo saw", "sh", flag],
+                ["sh", "-c", ": > \"$1\"", "sh", flag],
+            ]
+            for index in 0..<20 {
+                // Later probes sleep less, so they end before earlier ones.
+                commands.append(["sh", "-c", "sleep 0.0$((9 - $1 % 10)); echo out$1; echo err$1 >&2; exit $(($1 % 4))", "sh", String(index)])
+            }
+            let replies = try replies(shell.argv) { try $0.probes(commands) }
+            guard case .commands(let outputs)? = replies.first else { return XCTFail("\(shell.name): \(replies)") }
+            XCTAssertEqual(outputs.count, commands.count, shell.name)
+            XCTAssertEqual(outputs.first, CommandOutput(status: 0, stdout: "saw\n"), shell.name)
+            for index in 0..<20 where outputs.count == commands.count {
+                XCTAssertEqual(outputs[index + 2], CommandOutput(status: Int32(index % 4), stdout: "out\(index)\n", stderr: "err\(index)\n"),
+                               "\(shell.name) probe \(index)")
+            }
+        }
+    }
 }
