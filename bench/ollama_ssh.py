@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """playbooks/ollama.yml on a converged test host over ssh: provision's no-op time and round trips (target:
-under 0.1 s, one round trip), beside the floor measured in the same run: one fresh `ssh HOST true` (a
-connection, a shell, nothing else), which is what any tool that reaches the host pays at least once.
+under 0.1 s, one round trip), beside the floors measured in the same run: one fresh `ssh HOST true` (a
+connection, a shell, nothing else), which is what any tool that reaches the host pays at least once, and
+`ssh HOST true` over a shared connection kept open (ControlPersist, as provision's runs after the first use).
 
     python3 bench/ollama_ssh.py [--runs 5] [--binary .build/release/provision]
                                 [--hosts /var/tmp/provision-testhosts-ollama]
@@ -74,12 +75,17 @@ def main():
     p_median, p_min, last = timed(provision, args.runs)
     recap = json.loads(last.stdout)["recap"]["th"]
     s_median, s_min, _ = timed(ssh + ["true"], args.runs)
+    shared = ssh[:1] + ["-o", "ControlMaster=auto", "-o", "ControlPersist=30s", "-o", f"ControlPath={work}/cm-%C"] + ssh[1:]
+    run(shared + ["true"])
+    c_median, c_min, _ = timed(shared + ["true"], args.runs)
     print(f"playbooks/ollama.yml, test host on port {port} over ssh, {args.runs} runs each ({os.path.basename(args.binary)} "
           f"{'release' if '/release/' in args.binary else 'debug'} build):")
     print(f"  first apply   {converge:7.2f} s  changed {first['changed']}")
     print(f"  second apply  changed {second['changed']}")
     print(f"  provision no-op  median {p_median:6.3f} s  min {p_min:6.3f} s  round trips {recap['round_trips']}  changed {recap['changed']}")
     print(f"  ssh HOST true    median {s_median:6.3f} s  min {s_min:6.3f} s  (the floor: one connection, one command)")
+    print(f"  ssh HOST true    median {c_median:6.3f} s  min {c_min:6.3f} s  (over a shared connection kept open)")
+    run(shared + ["-O", "exit"], check=False)
 
 
 if __name__ == "__main__":
