@@ -111,7 +111,7 @@ public enum ProvisionCommand {
         guard options.flag("--local") || options.positionals.isEmpty || options.positionals == ["localhost"] else {
             throw UsageError(message: "facts of remote hosts need the ssh transport; use 'provision facts --local'")
         }
-        print(Value.dict(try Facts.gather("localhost", via: LocalTransport(), cache: nil)).json)
+        print(Value.dict(try Facts.gather("localhost", via: LocalTransport(), memory: nil)).json)
         return 0
     }
 

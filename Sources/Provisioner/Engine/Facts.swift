@@ -33,22 +33,20 @@ public enum Facts {
         .command(["/bin/sh", "-c", script, "facts", known?.binary ?? "", known?.version ?? ""])
     }
 
-    /// Gathers the facts of the host behind `transport`, remembering podman's version per binary
-    /// in `cache` (nil: no cache, podman is asked each time).
-    public static func gather(_ host: String, via transport: Transport, cache: PodmanVersionCache?) throws -> ValueDict {
-        let known = cache?.load()
-        let request = observation(podman: known)
-        let observed = try transport.observe([request])
+    /// Gathers the facts of the host behind `transport` in a round trip of their own, and
+    /// remembers them in `memory` (nil: podman is asked its version each time).
+    public static func gather(_ host: String, via transport: Transport, memory: FactsMemory?) throws -> ValueDict {
+        let request = observation(podman: memory?.load()?.podman)
+        return try read(try transport.observe([request]), for: request, host: host, memory: memory)
+    }
+
+    /// The facts in `observed`'s answer to `request` (a `Facts.observation`), remembered in `memory`.
+    static func read(_ observed: Observations, for request: Observation, host: String, memory: FactsMemory?) throws -> ValueDict {
         guard case .command(let argv) = request, let output = observed.command(argv), output.status == 0 else {
             throw TransportError("gathering facts failed on \(host)")
         }
-        let facts = parse(output.stdout)
-        if let cache, case .string(let version)? = facts["podman_version"],
-           let binary = output.stdout.split(separator: "\n").first(where: { $0.hasPrefix("podman_binary=") })?.dropFirst(14),
-           !binary.isEmpty, known?.binary != String(binary) || known?.version != version {
-            cache.store(binary: String(binary), version: version)
-        }
-        return facts
+        memory?.store(output.stdout)
+        return parse(output.stdout)
     }
 
     static let families: [String: String] = [
@@ -116,12 +114,14 @@ public enum Facts {
     }
 }
 
-/// podman's version per host and binary, kept on the controller (`$XDG_CACHE_HOME/provision/podman`,
-/// else `~/.cache/provision/podman`): the host checks the binary is the same before the version is used.
-public struct PodmanVersionCache: Sendable {
+/// The facts a host gave last time, kept on the controller (`$XDG_CACHE_HOME/provision/facts`, else
+/// `~/.cache/provision/facts`, mode 0600, one file per host and user): podman's version is taken from
+/// them while the host says its podman binary is the same, and a run may render its first tasks with
+/// them while the host's facts are on their way (`HostRun.start`). Never trusted beyond that.
+public struct FactsMemory: Sendable {
     let file: String
 
-    /// The cache for `host` (a transport's name), or nil where there is no home to keep it in.
+    /// The memory for `host` (a transport's name), or nil where there is no home to keep it in.
     public init?(host: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
         let base: String
         if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
@@ -131,22 +131,30 @@ public struct PodmanVersionCache: Sendable {
         } else {
             return nil
         }
-        file = "\(base)/provision/podman/\(SHA256.hex(Array(host.utf8)).prefix(32))"
+        file = "\(base)/provision/facts/\(SHA256.hex(Array(host.utf8)).prefix(32))"
     }
 
-    func load() -> (binary: String, version: String)? {
-        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else { return nil }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard lines.count >= 2, !lines[0].isEmpty, !lines[1].isEmpty else { return nil }
-        return (String(lines[0]), String(lines[1]))
+    /// The facts script's output as last stored, its facts and podman's binary and version in it.
+    func load() -> (output: String, facts: ValueDict, podman: (binary: String, version: String)?)? {
+        guard let data = FileManager.default.contents(atPath: file), let output = String(data: data, encoding: .utf8),
+              !output.isEmpty else { return nil }
+        let facts = Facts.parse(output)
+        var podman: (String, String)?
+        if case .string(let version)? = facts["podman_version"],
+           let binary = output.split(separator: "\n").first(where: { $0.hasPrefix("podman_binary=") })?.dropFirst(14), !binary.isEmpty {
+            podman = (String(binary), version)
+        }
+        return (output, facts, podman)
     }
 
-    /// Best effort: a cache that cannot be written only costs the next run podman's start-up.
-    func store(binary: String, version: String) {
+    /// Best effort: a memory that cannot be written only costs the next run a round trip.
+    func store(_ output: String) {
+        guard load()?.output != output else { return }
         let folder = (file as NSString).deletingLastPathComponent
-        guard (try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)) != nil else { return }
+        guard (try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                       attributes: [.posixPermissions: 0o700])) != nil else { return }
         let temporary = "\(file).\(getpid()).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data("\(binary)\n\(version)\n".utf8)) else { return }
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(output.utf8), attributes: [.posixPermissions: 0o600]) else { return }
         if rename(temporary, file) != 0 { unlink(temporary) }
     }
 }

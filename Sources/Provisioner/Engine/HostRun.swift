@@ -107,6 +107,9 @@ final class HostRun {
 
     func setCache(_ cache: ObservationCache, for user: String) { caches[user] = cache }
 
+    /// Forgets every observation (they were read for tasks rendered with other facts).
+    func discardObservations() { caches = [:] }
+
     /// After a reboot the sessions are gone: the next use opens new ones.
     func reconnect() {
         connection.close()
@@ -137,8 +140,13 @@ final class HostRun {
     func prepare() throws {
         if play.gatherFacts {
             let factsTransport = try transport(try become(nil))
-            facts = try Facts.gather(host, via: factsTransport, cache: PodmanVersionCache(host: factsTransport.name))
+            facts = try Facts.gather(host, via: factsTransport, memory: FactsMemory(host: factsTransport.name))
         }
+        try prepareVariables()
+    }
+
+    /// The play's variables over the facts: fact variables, play vars, vars_files, role vars.
+    func prepareVariables() throws {
         let factVariables = Facts.variables(facts)
         aboveDefaults.formUnion(factVariables.keys)
         aboveDefaults.formUnion(play.vars.keys)

@@ -221,12 +221,7 @@ public final class PlaybookRunner: HostDirectory {
                 let run = HostRun(host: host, play: play, connection: try self.connection(to: host, vars), engine: self.engine,
                                   inventoryVars: vars, hostVars: hostVars[host] ?? ValueDict(), coordinator: coordinator)
                 run.lockstep = lockstep
-                try run.prepare()
-                do {
-                    try run.prefetch(runtimeNames: runtimeNames)
-                } catch let error as TransportError where error.unreachable && !play.gatherFacts {
-                    // As Ansible: the first task that reaches the host finds it unreachable (ignore_unreachable may forgive it).
-                }
+                try run.start(runtimeNames: runtimeNames)
                 slots.set(index, .success(run))
             } catch {
                 slots.set(index, .failure(error))

@@ -177,7 +177,9 @@ extension HostRun {
     /// Renders every task that can be rendered now, validates its arguments, and
     /// reads all their observations in one round trip. Errors here stop the run
     /// before anything changed, unless they involve names defined at run time.
-    func prefetch(runtimeNames: (names: Set<String>, open: Bool)) throws {
+    /// `extra` rides along as the play's user, its answer returned.
+    @discardableResult
+    func prefetch(runtimeNames: (names: Set<String>, open: Bool), alongWith extra: Observation? = nil) throws -> Observations {
         var problems: [Error] = []
         // Per user the tasks run as, then per task.
         var requests: [String: (become: Become?, byTask: [(task: String, observations: [Observation])])] = [:]
@@ -233,11 +235,17 @@ extension HostRun {
         }
         for item in play.tasks { try visit(item) }
         try Diagnostics.throwIfAny(problems)
+        let playUser = try become(nil)
+        if let extra { requests[HostRun.key(playUser), default: (playUser, [])].byTask.insert(("", [extra]), at: 0) }
+        var answer = Observations()
         for (user, group) in requests {
             var cache = ObservationCache()
-            try cache.prefetch(group.byTask, via: try transport(group.become))
+            let transport = try transport(group.become)
+            try cache.prefetch(group.byTask, via: transport)
+            if let extra, user == HostRun.key(playUser) { answer = try cache.observe([extra], for: "", via: transport) }
             setCache(cache, for: user)
         }
+        return answer
     }
 }
 

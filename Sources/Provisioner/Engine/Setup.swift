@@ -28,7 +28,7 @@ extension HostRun {
 
         let factsTransport = try transport(try become(task.common))
         var gathered = ValueDict()
-        for (key, value) in try Facts.gather(host, via: factsTransport, cache: PodmanVersionCache(host: factsTransport.name)) {
+        for (key, value) in try Facts.gather(host, via: factsTransport, memory: FactsMemory(host: factsTransport.name)) {
             guard HostRun.hardwareFacts.contains(key) ? hardware : minimal else { continue }
             guard patterns.isEmpty || patterns.contains(where: { fnmatch($0, "ansible_" + key, 0) == 0 }) else { continue }
             gathered[key] = value

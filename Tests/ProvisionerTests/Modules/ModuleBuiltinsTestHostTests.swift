@@ -79,7 +79,7 @@ final class ModuleBuiltinsTestHostTests: XCTestCase {
         XCTAssertEqual(try fleet.output(port, "cat /usr/share/provision-test-pkg/hello"), "hello\n")
         let second = try play(tasks)
         XCTAssertEqual(second.recap("changed"), 0, second.stdout)
-        XCTAssertEqual(second.recap("round_trips"), 2, "facts, then one round trip for every observation")
+        XCTAssertEqual(second.recap("round_trips"), 1, "facts (remembered from the first run, confirmed by the host) and every observation in one round trip")
         // The same source written deb822-style, its key inline; then both removed.
         let deb822 = """
                 - deb822_repository: {name: provision deb822, uris: "file:/srv/provision-repo", suites: ./, trusted: true}
