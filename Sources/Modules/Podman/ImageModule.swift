@@ -193,10 +193,11 @@ struct ImageModule: Module {
     }
 
     /// Loads the archive (copied from the controller first, beside nothing else, and removed after),
-    /// then checks that it held the reference.
+    /// then checks that it held the reference. The archive is read through stdin, opened by the
+    /// shell before it becomes the image's user: that user need not be able to read its path.
     static let loadScript = #"""
     file=$1 ref=$2 keep=$3; shift 3
-    out=$("$@" podman load --quiet --input "$file" 2>&1); status=$?
+    out=$("$@" podman load --quiet <"$file" 2>&1); status=$?
     [ "$keep" = 1 ] || rm -f -- "$file"
     [ "$status" = 0 ] || { printf 'podman load failed: %s\n' "$out" >&2; exit "$status"; }
     "$@" podman image exists -- "$ref" && exit 0
@@ -205,12 +206,17 @@ struct ImageModule: Module {
     """#
 
     func load(_ archive: String, _ context: ModuleContext) throws -> [Action] {
-        let path = remoteSource ? archive : "/var/tmp/.provision-image-\(SHA256.hex(Array((reference + (scope.user ?? "")).utf8)).prefix(16)).tar"
-        let command = scope.labeled(["/bin/sh", "-c", ImageModule.loadScript, "load", path, reference, remoteSource ? "1" : "0"] + scope.runner,
-                                    "podman load --input \(path)")
-        if remoteSource { return [.run(command)] }
+        func loading(_ path: String, keep: Bool) -> Action {
+            .run(scope.labeled(["/bin/sh", "-c", ImageModule.loadScript, "load", path, reference, keep ? "1" : "0"] + scope.runner,
+                               "podman load --input \(path)"))
+        }
+        if remoteSource { return [loading(archive, keep: true)] }
+        // On the controller itself (an offline bundle's install.sh) the archive is loaded where it is:
+        // an image is GBs, never read into memory or copied.
+        if let locate = context.locateControllerFileOnHost { return [loading(try locate(archive, .file), keep: true)] }
+        let copy = "/var/tmp/.provision-image-\(SHA256.hex(Array((reference + (scope.user ?? "")).utf8)).prefix(16)).tar"
         let bytes = try context.readControllerFile(archive, .file)
-        return [.writeFile(path: path, content: bytes, attributes: FileAttributes(mode: 0o600, owner: scope.user, group: scope.user), backup: false),
-                .run(command)]
+        return [.writeFile(path: copy, content: bytes, attributes: FileAttributes(mode: 0o600, owner: scope.user, group: scope.user), backup: false),
+                loading(copy, keep: false)]
     }
 }

@@ -64,14 +64,20 @@ final class EngineContext: @unchecked Sendable {
         return try ModuleArguments.validate(dict, against: type.arguments, module: task.moduleAsWritten)
     }
 
-    func moduleContext(task: Task, templar: Templar, facts: ValueDict, checkMode: Bool, playDirectory: String) -> ModuleContext {
+    /// `onController`: the task's host is this machine (its files are the host's).
+    func moduleContext(task: Task, templar: Templar, facts: ValueDict, checkMode: Bool, playDirectory: String,
+                       onController: Bool) -> ModuleContext {
         let common = task.common
+        let locate: @Sendable (String, ControllerFileKind) throws -> String = { path, kind in
+            try EngineContext.locateControllerFile(path, kind: kind, common: common, playDirectory: playDirectory)
+        }
         return ModuleContext(
             facts: facts, checkMode: checkMode,
             readControllerFile: { path, kind in
                 try EngineContext.readControllerFile(path, kind: kind, common: common, playDirectory: playDirectory)
             },
-            renderTemplate: { text, name in try templar.renderTemplate(text, name: name) })
+            renderTemplate: { text, name in try templar.renderTemplate(text, name: name) },
+            locateControllerFileOnHost: onController ? locate : nil)
     }
 
     /// Ansible's search path for `src`: the role's files/ or templates/, then beside

@@ -421,9 +421,11 @@ final class HostRun {
             return ItemOutcome(status: .skipped, message: "check mode: '\(type.name)' cannot predict its effect",
                                result: ["changed": false, "skipped": true])
         }
-        let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
         let runAs = try become(task.common)
         let target = try self.target(of: task, templar)
+        let onController = try (target?.transport ?? transport(runAs)) is LocalTransport
+        let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode,
+                                           playDirectory: play.directory, onController: onController)
         let observed = try target.map { try $0.transport.observe(module.observations(context)) }
             ?? observe(module.observations(context), for: key, as: runAs)
         var plan = try module.plan(observed, context)

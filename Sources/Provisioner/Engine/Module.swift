@@ -56,16 +56,21 @@ public struct ModuleContext: Sendable {
     public var readControllerFile: @Sendable (_ path: String, _ kind: ControllerFileKind) throws -> [UInt8]
     /// Renders template text with the task's variables (`template` module).
     public var renderTemplate: @Sendable (_ text: String, _ name: String) throws -> String
+    /// Where a controller file is when the host is the controller itself (nil otherwise): a module
+    /// that would copy a large file (an image archive) uses it in place instead.
+    public var locateControllerFileOnHost: (@Sendable (_ path: String, _ kind: ControllerFileKind) throws -> String)?
 
     public init(facts: ValueDict = ValueDict(), checkMode: Bool = false,
                 readControllerFile: @escaping @Sendable (String, ControllerFileKind) throws -> [UInt8] = { path, _ in
                     throw ModuleError("no controller files in this context: \(path)")
                 },
-                renderTemplate: @escaping @Sendable (String, String) throws -> String = { text, _ in text }) {
+                renderTemplate: @escaping @Sendable (String, String) throws -> String = { text, _ in text },
+                locateControllerFileOnHost: (@Sendable (String, ControllerFileKind) throws -> String)? = nil) {
         self.facts = facts
         self.checkMode = checkMode
         self.readControllerFile = readControllerFile
         self.renderTemplate = renderTemplate
+        self.locateControllerFileOnHost = locateControllerFileOnHost
     }
 }
 

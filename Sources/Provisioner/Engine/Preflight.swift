@@ -188,7 +188,8 @@ extension HostRun {
             let module = try type.init(try engine.validatedArguments(task, type: type, templar: templar))
             let checkMode = try task.common.checkMode.map { try isTrue($0, templar) } ?? engine.options.checkMode
             if checkMode && !type.supportsCheckMode { return }
-            let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
+            let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode,
+                                               playDirectory: play.directory, onController: connection is LocalConnection)
             // Templates are read (they must be UTF-8); other files only found: an image archive is GBs.
             for file in module.controllerFiles {
                 if file.kind == .template {

@@ -172,6 +172,13 @@ final class ContainerImageModuleTests: XCTestCase {
         XCTAssertEqual(attributes.mode, 0o600)
         XCTAssertEqual(Array(command.argv.suffix(3)), [path, "localhost/app:1", "0"])
         XCTAssertEqual(try plan(module, images: [("i", ["localhost/app:1"], [])], context: context).summaries, [])
+        // The host is the controller (install.sh of a bundle): loaded in place, never read or copied.
+        let onHost = ModuleContext(readControllerFile: { path, _ in throw ModuleError("read \(path)") },
+                                   locateControllerFileOnHost: { path, _ in "/bundle/files/" + path })
+        let inPlace = try plan(module, images: [], context: onHost)
+        XCTAssertEqual(inPlace.actions.count, 1, "\(inPlace.actions)")
+        guard case .run(let direct)? = inPlace.actions.first else { return XCTFail("\(inPlace.actions)") }
+        XCTAssertEqual(Array(direct.argv.suffix(3)), ["/bundle/files/app.tar", "localhost/app:1", "1"])
         let remote = try image([("name", "localhost/app:1"), ("archive", "/srv/app.tar"), ("remote_src", true)])
         XCTAssertEqual(try plan(remote, images: []).actions.count, 1)
         let never = try image([("name", "localhost/app:1"), ("pull", "never")])
