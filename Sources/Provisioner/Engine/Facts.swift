@@ -4,17 +4,23 @@ import Foundation
 /// the host), named as Ansible's `ansible_facts` where a name exists.
 public enum Facts {
     static let script = #"""
+    # Builtins where they do: every run pays this script's forks, on every host.
     [ -r /etc/os-release ] && . /etc/os-release
     echo "id=${ID:-}"; echo "id_like=${ID_LIKE:-}"; echo "version_id=${VERSION_ID:-}"
     echo "codename=${VERSION_CODENAME:-}"; echo "pretty=${PRETTY_NAME:-}"
-    echo "arch=$(uname -m)"; echo "kernel=$(uname -r)"; echo "nodename=$(uname -n)"
-    echo "pid1=$(cat /proc/1/comm 2>/dev/null)"
+    u=$(uname -n -r -m); n=${u%% *}; u=${u#* }
+    echo "arch=${u#* }"; echo "kernel=${u%% *}"; echo "nodename=$n"
+    p1=; { read -r p1 </proc/1/comm; } 2>/dev/null; echo "pid1=$p1"
     for p in apt-get dnf5 dnf yum zypper apk pacman; do
       if command -v "$p" >/dev/null 2>&1; then echo "pkg=$p"; break; fi
     done
-    echo "user=$(id -un)"; echo "uid=$(id -u)"; echo "gid=$(id -g)"; echo "home=${HOME:-}"
+    i=$(LC_ALL=C id); un=${i#*\(}; un=${un%%\)*}
+    case $i in "uid="*"("*") gid="*) ;; *) un=$(id -un 2>/dev/null) ;; esac
+    ui=${i#uid=}; gi=${i#* gid=}
+    echo "user=$un"; echo "uid=${ui%%[!0-9]*}"; echo "gid=${gi%%[!0-9]*}"; echo "home=${HOME:-}"
     echo "cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null)"
-    echo "memkb=$(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo 2>/dev/null)"
+    m=; { while read -r k v _; do [ "$k" = MemTotal: ] && { m=$v; break; }; done </proc/meminfo; } 2>/dev/null
+    echo "memkb=$m"
     if [ -r /proc/driver/nvidia/version ]; then
       echo "nvidia=1"; echo "nvidia_driver=$(grep "Kernel Module" /proc/driver/nvidia/version | head -n 1 | tr -s ' \t' '\n\n' | grep -E '^[0-9]+\.[0-9.]+$' | head -n 1)"
     elif [ -e /dev/nvidia0 ]; then echo "nvidia=1"; fi
@@ -24,8 +30,10 @@ public enum Facts {
       sig=$(stat -L -c '%n %d %i %s %y %z' -- "$pp" 2>/dev/null); echo "podman_binary=$sig"
       if [ -n "$sig" ] && [ "$sig" = "${1:-}" ]; then echo "podman=podman version $2"; else echo "podman=$(podman --version 2>/dev/null)"; fi
     fi
-    echo "users=$(cut -d: -f1 /etc/passwd 2>/dev/null | tr '\n' ' ')"
+    us=; { while IFS=: read -r n _; do us="$us$n "; done </etc/passwd; } 2>/dev/null
+    echo "users=$us"
     """#
+
 
     /// The observation that gathers them; `podman` is the version last seen for a podman binary
     /// (its `stat` line), which the host confirms or replaces.
