@@ -524,19 +524,24 @@ final class HostRun {
                 return ItemOutcome(status: .skipped, message: "verbosity threshold not met",
                                    result: ["changed": false, "skipped": true, "skipped_reason": "Verbosity threshold not met."])
             }
-            let message: String
+            // As Ansible: the result holds the value itself (`msg`, or the variable's name), and the
+            // line shows it as JSON (indent 4, keys sorted).
+            let key: String, value: Value
             if let variable = args["var"]?.string {
+                key = variable
                 do {
-                    message = "\(variable): \(try templar.evaluate(variable).pythonText)"
+                    value = try templar.evaluate(variable)
                 } catch let error as TemplateError where error.undefinedVariable != nil || error.message.contains("has no attribute") {
                     // As Ansible 2.19: an undefined `var` prints a marker, the task does not fail.
-                    message = "\(variable): << error 1 - \(error.message) >>"
+                    value = .string("<< error 1 - \(error.message) >>")
                 }
             } else {
-                message = try templar.render(args["msg"] ?? "Hello world!").pythonText
+                key = "msg"
+                value = try templar.render(args["msg"] ?? "Hello world!")
             }
-            var outcome = ItemOutcome(status: .ok, message: message, result: ["msg": .string(message), "changed": false])
-            outcome.output = message
+            let shown = ValueDict([(key, value.plain)])
+            var outcome = ItemOutcome(status: .ok, message: value.pythonText, result: shown.merging(ValueDict([("changed", false)])))
+            outcome.output = PythonJSON.dumps(.dict(shown), PythonJSON.Options(indent: 4, sortKeys: true, ensureASCII: false))
             return outcome
         case .setFact:
             var result = ValueDict()

@@ -419,6 +419,29 @@ final class DifferentialEngineBuiltinsTests: XCTestCase {
     }
 
     /// Errors found before any host is touched: both programs stop with exit 1 and say what is wrong.
+    /// debug: what it registers (the value itself, typed) and the line it prints (JSON, indent 4, keys sorted).
+    func testDebugAgrees() throws {
+        try AnsibleDifferential.assertAllAgree([
+            DifferentialPlay("debug: var and msg, registered and printed", play: """
+            - hosts: all
+              gather_facts: false
+              vars: {x: {b: [1, "two", true, null], a: 2.5}, s: hi}
+              tasks:
+                - debug: {var: x}
+                  register: v
+                - debug: {msg: "{{ x }}"}
+                  register: m
+                - debug: {msg: "{{ 1 + 1 }}"}
+                  register: n
+                - debug: {var: s}
+                - copy:
+                    dest: "{{ root }}/registered"
+                    content: "{{ v.x.b[1] }} {{ m.msg.a }} {{ n.msg + 1 }} {{ v.changed }} {{ 'msg' in v }}\\n"
+            """, expectedInBoth: ["ok: [localhost] => {\n    \"x\": {\n        \"a\": 2.5,\n        \"b\": [\n            1,\n            \"two\",\n            true,\n            null\n        ]\n    }\n}",
+                                  "ok: [localhost] => {\n    \"s\": \"hi\"\n}", "ok: [localhost] => {\n    \"msg\": 2\n}"]),
+        ])
+    }
+
     func testLoadErrorsAgree() throws {
         let cases: [(DifferentialPlay, [String])] = [
             (DifferentialPlay("role dependency loop a -> b -> a", play: "- hosts: all\n  gather_facts: false\n  roles: [a]\n", files: [
