@@ -413,14 +413,20 @@ final class HostRun {
             return ItemOutcome(status: .skipped, message: "check mode: '\(type.name)' cannot predict its effect",
                                result: ["changed": false, "skipped": true])
         }
-        let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
+        var context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode, playDirectory: play.directory)
         let runAs = try become(task.common)
         let target = try self.target(of: task, templar)
+        if var packages = engine.options.offlinePackages {
+            // The repository is a folder of this machine: a host reached over ssh (or a delegate) does not have it.
+            packages.onThisMachine = target.map { $0.transport is LocalTransport } ?? (connection is LocalConnection)
+            context.offlinePackages = packages
+        }
         let observed = try target.map { try $0.transport.observe(module.observations(context)) }
             ?? observe(module.observations(context), for: key, as: runAs)
         var plan = try module.plan(observed, context)
         if engine.options.offline, plan.failure == nil {
-            plan.failure = OfflineBundle.refusal(module: task.module, arguments: arguments, plan: plan)
+            plan.failure = OfflineBundle.refusal(module: task.module, arguments: arguments, plan: plan,
+                                                 packagesBundled: engine.options.offlinePackages != nil)
         }
         if !checkMode, plan.failure == nil, let job = try asyncJob(task, templar) {
             plan = try job.wrapping(plan, module: task.moduleAsWritten)

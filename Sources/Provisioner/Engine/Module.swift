@@ -56,6 +56,8 @@ public struct ModuleContext: Sendable {
     public var readControllerFile: @Sendable (_ path: String, _ kind: ControllerFileKind) throws -> [UInt8]
     /// Renders template text with the task's variables (`template` module).
     public var renderTemplate: @Sendable (_ text: String, _ name: String) throws -> String
+    /// `apply --bundle`: the bundle's package repository; packages come from it only (no mirror is reached).
+    public var offlinePackages: OfflinePackages?
 
     public init(facts: ValueDict = ValueDict(), checkMode: Bool = false,
                 readControllerFile: @escaping @Sendable (String, ControllerFileKind) throws -> [UInt8] = { path, _ in

@@ -12,6 +12,8 @@ public struct RunOptions: Sendable {
     public var lockTimeout = 60
     /// `apply --bundle`: modules that would reach the network fail instead (OfflineBundle.refusal).
     public var offline = false
+    /// `apply --bundle` of a bundle with packages: the repository the package module installs from.
+    public var offlinePackages: OfflinePackages?
 
     public init() {}
 }
