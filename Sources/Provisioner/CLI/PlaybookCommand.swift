@@ -43,6 +43,7 @@ struct PlaybookCommand {
             playbook = try bundle.prepare(playbook, extraVars: run.extraVars)
             run.offline = true
             run.offlinePackages = bundle.packages
+            if run.checkMode { run.rootNeeds = RootNeed.invokingUser() }
         }
         let inventorySources = inventoryPaths(playbookDirectory: playbookDirectory, config: config)
         let inventory = try Inventory(sources: inventorySources, playbookDirectory: playbookDirectory)
