@@ -160,6 +160,9 @@ final class AirGapContainerTests: XCTestCase {
         let dry = try host.exec(["/media/usb/install.sh", "--dry-run"])
         XCTAssertEqual(dry.status, 0, dry.stdout + dry.stderr)
         XCTAssertTrue(dry.stdout.contains("-jq: absent\n+jq: installed\n"), dry.stdout)
+        XCTAssertTrue(dry.stdout.contains("    plan: apt-get install -y -q "), dry.stdout)
+        XCTAssertTrue(dry.stdout.contains(" jq (from the bundle)  [needs root: apt-get changes the system]\n"), dry.stdout)
+        XCTAssertTrue(dry.stdout.hasSuffix("installation plan: 1 action(s), 1 need root: run the installation with sudo\n"), dry.stdout)
         XCTAssertNotEqual(try host.exec(["dpkg", "-s", "jq"]).status, 0, "--dry-run installed jq")
 
         let missing = try host.exec(["/media/usb/bin/provision", "apply", "--bundle", "/media/usb", "playbooks/site.yml", "-e", "tool=sl"])

@@ -152,3 +152,40 @@ final class BundlePackagesTests: XCTestCase {
         XCTAssertEqual(plan.summaries, ["upgrade jq"])
     }
 }
+
+/// `install.sh --dry-run`'s marks: which planned actions need root, judged from real folders' owners and modes.
+final class RootNeedTests: XCTestCase {
+    func testFoldersOwnersAndSystemProgramsTellWhatNeedsRoot() throws {
+        guard getuid() == 0 else { throw XCTSkip("the folders are made root's and another user's: run the tests as root") }
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let user = RootNeed(uid: 54_321, gids: [54_321])
+        let rootOwned = scratch.path("opt")
+        let shared = scratch.path("shared")
+        let mine = scratch.path("mine")
+        for (folder, mode, owner) in [(rootOwned, 0o755, uid_t(0)), (shared, 0o1777, uid_t(0)), (mine, 0o755, uid_t(54_321))] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            XCTAssertEqual(chmod(folder, mode_t(mode)), 0)
+            XCTAssertEqual(chown(folder, owner, 0), 0)
+        }
+        XCTAssertEqual(chmod(scratch.path, 0o755), 0)
+        let write = { (path: String) in Action.writeFile(path: path, content: [1], attributes: FileAttributes(), backup: false) }
+        XCTAssertEqual(user.reason(write(rootOwned + "/bin/ollama"), become: nil), "\(rootOwned) is not writable by uid 54321")
+        XCTAssertNil(user.reason(write(shared + "/x"), become: nil))
+        XCTAssertNil(user.reason(write(mine + "/a/b/c"), become: nil))
+        XCTAssertEqual(user.reason(.makeDirectory(path: mine + "/models", attributes: FileAttributes(owner: "root")), become: nil),
+                       "it is owned by root")
+        XCTAssertEqual(user.reason(.setAttributes(path: rootOwned, attributes: FileAttributes(mode: 0o700)), become: nil),
+                       "\(rootOwned) is not yours")
+        XCTAssertEqual(user.reason(.run(Command(["useradd", "--system", "ollama"])), become: nil), "useradd changes the system")
+        XCTAssertEqual(user.reason(.run(Command(["/bin/sh", "-c", "…"], label: "apt-get install -y jq (from the bundle)")), become: nil),
+                       "apt-get changes the system")
+        XCTAssertEqual(user.reason(.run(Command(["systemctl", "daemon-reload"])), become: nil), "systemctl manages the system's services")
+        XCTAssertNil(user.reason(.run(Command(["systemctl", "--user", "daemon-reload"])), become: nil))
+        XCTAssertNil(user.reason(.run(Command(["touch", mine + "/x"])), become: nil))
+        XCTAssertEqual(user.reason(.run(Command(["true"])), become: "root"), "the task becomes root")
+        // Root itself (no SUDO_UID) is judged as any other user: root's folders need root.
+        XCTAssertEqual(RootNeed(uid: nil).reason(write(rootOwned + "/x"), become: nil), "\(rootOwned) is not writable by a user other than root")
+        XCTAssertNil(RootNeed(uid: nil).reason(write(mine + "/x"), become: nil))
+    }
+}
