@@ -2,7 +2,9 @@ import Foundation
 
 /// A verified bundle used by `apply --bundle`: what it holds (CONTENTS), the check that every network
 /// need of the play is in it (before any host is touched), the rewrite of the play's tasks to use the
-/// bundled copies, and the run-time guard for what could not be told ahead.
+/// bundled copies, and the run-time guard for what could not be told ahead. Package tasks are not rewritten:
+/// the package module installs from the bundle's repository itself (`packages`, given it as
+/// `RunOptions.offlinePackages` / `ModuleContext.offlinePackages`).
 ///
 /// CONTENTS lines: `image REF<TAB>PATH`, `url URL<TAB>PATH` and `packages DISTRIBUTION VERSION CODENAME ARCH<TAB>PATH`
 /// (the Packages file of the bundle's repository), paths inside the bundle.
