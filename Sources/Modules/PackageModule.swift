@@ -10,6 +10,11 @@ import Provisioner
 /// before anything else (unless `cache_valid_time` says it is fresh enough); the refresh is a
 /// change only when it is all the task does (apt), so a converged host stays unchanged. What
 /// depends on the refreshed index (`latest`, `upgrade`) is then judged by apt's own summary.
+///
+/// Offline (`apply --bundle` of a bundle with packages, `context.offlinePackages`), packages come from the
+/// bundle's repository only: the install (and `latest`'s candidate) reads its index alone, `update_cache` has
+/// nothing to refresh (the bundle is the index), and a name the bundle lacks, a host of another release than
+/// the bundle's, a system `upgrade` or a dnf host fail before anything changes.
 struct PackageModule: Module {
     static let name = "package"
     static let aliases = ["apt", "dnf", "yum"]
@@ -87,7 +92,7 @@ struct PackageModule: Module {
         guard let manager = PackageManager(facts: context.facts) else { return [] }
         let native = nativeNames(manager)
         var wanted: [Observation] = native.isEmpty ? [] : [.command(manager.installedProbe(native))]
-        if state == .latest, !native.isEmpty { wanted.append(.command(manager.upgradeProbe(native, options))) }
+        if state == .latest, !native.isEmpty { wanted.append(.command(upgradeProbe(manager, native, context))) }
         if updateCache && manager == .apt && cacheValidTime > 0 { wanted.append(.command(PackageManager.aptCacheAge)) }
         if let upgrade, manager == .apt { wanted.append(.command(PackageManager.aptSimulation(PackageManager.upgradeWords(upgrade)))) }
         if autoremove && native.isEmpty { wanted.append(.command(manager.autoremoveProbe(options))) }
@@ -102,7 +107,13 @@ struct PackageModule: Module {
         let native = nativeNames(manager)
         var result = ValueDict([("name", .list(native.map { .string($0) })), ("state", .string(state.rawValue)),
                                 ("pkg_mgr", .string(manager.rawValue))])
-        let refresh = updateCache && !cacheIsFresh(observed, manager)
+        let offline = context.offlinePackages
+        if offline != nil, upgrade != nil {
+            return .failed("offline: upgrade (of the whole system) needs the package mirror, which is not in the bundle; "
+                + "the bundle holds the packages the play names")
+        }
+        // Offline, the bundle's repository is the index: there is nothing to refresh.
+        let refresh = updateCache && offline == nil && !cacheIsFresh(observed, manager)
         if manager == .apt { result["cache_updated"] = .bool(refresh) }
         // The index refresh: the whole task (a change with apt, as Ansible reports it), or its first step.
         if native.isEmpty && upgrade == nil && !autoremove {
@@ -141,13 +152,49 @@ struct PackageModule: Module {
         }
         var upgrades: [String: String] = [:]
         if state == .latest {
-            switch manager.parseUpgrades(observed.command(manager.upgradeProbe(native, options)), installed) {
+            switch manager.parseUpgrades(observed.command(upgradeProbe(manager, native, context)), installed) {
             case .success(let found): upgrades = found
             case .failure(let failure): return .failed(failure.message)
             }
         }
-        let change = installation(native, installed, upgrades, manager)
+        var change = installation(native, installed, upgrades, manager)
+        if let offline, let planned = change {
+            let wanted = native.filter { installed[$0]?.isInstalled != true || upgrades[$0] != nil }
+            if let failure = offlineRefusal(offline, wanted, manager, context.facts) { return .failed(failure) }
+            change?.actions = planned.actions.map { action in
+                guard case .run(let command) = action else { return action }
+                return .run(PackageManager.offline(offline.repository, command))
+            }
+        }
         return Plan(changes: changes + [change].compactMap { $0 }, result: result, steps: steps)
+    }
+
+    /// `latest`'s probe for newer versions; offline it asks the bundle's repository.
+    func upgradeProbe(_ manager: PackageManager, _ native: [String], _ context: ModuleContext) -> [String] {
+        let probe = manager.upgradeProbe(native, options)
+        guard let offline = context.offlinePackages, manager == .apt else { return probe }
+        return PackageManager.offline(offline.repository, probe)
+    }
+
+    /// Why `names` cannot be installed from the bundle here; nil when they can.
+    func offlineRefusal(_ offline: OfflinePackages, _ names: [String], _ manager: PackageManager, _ facts: ValueDict) -> String? {
+        let list = names.joined(separator: ", ")
+        guard manager == .apt else {
+            return "offline: package \(list) is not in the bundle for this host: the bundle's packages are for \(offline.target), "
+                + "this host uses dnf (Fedora packages are not bundled)"
+        }
+        guard offline.onThisMachine else {
+            return "offline: package \(list): the bundle's package repository is on the machine running provision, not on this host; "
+                + "copy the bundle to the host and run its install.sh there"
+        }
+        let absent = names.filter { !offline.names.contains($0) }
+        if !absent.isEmpty { return "offline: package \(absent.joined(separator: ", ")) is not in the bundle" }
+        if let host = offline.target.mismatch(facts: facts) {
+            let release = offline.target.distribution == "debian" ? "debian:\(facts["distribution_major_version"]?.string ?? "N")" : "RELEASE"
+            return "offline: the bundle's packages are for \(offline.target) and this host runs \(host): "
+                + "make the bundle for this host's release (provision bundle --packages-for \(release))"
+        }
+        return nil
     }
 
     /// `cache_valid_time`: apt's last successful update (or its lists folder) is recent enough.

@@ -318,6 +318,49 @@ enum PackageManager: String, Sendable {
         }
     }
 
+    // MARK: Offline (apply --bundle)
+
+    /// Runs apt-get or apt-cache (the words after the repository) with the bundle's repository as the only
+    /// source: its index is read into a private folder, so the host's own lists and sources stay as they are,
+    /// and the folder is removed afterwards. apt reads the repository as `[trusted=yes]`: the MANIFEST was
+    /// verified before the run, and Packages' sha256 of each .deb is checked by apt.
+    static let offlineScript = """
+        set -e
+        repo=$1; shift
+        d=$(mktemp -d "${TMPDIR:-/tmp}/provision-offline-apt.XXXXXX")
+        trap 'rm -rf "$d"' EXIT
+        mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/parts"
+        ln -s "$repo" "$d/repo"
+        echo "deb [trusted=yes] file:$d/repo ./" >"$d/sources.list"
+        bundled() {
+          program=$1; shift
+          "$program" -o "Dir::Etc::SourceList=$d/sources.list" -o "Dir::Etc::SourceParts=$d/parts" \\
+            -o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache" -o "Dir::Cache::archives=$d/cache/archives" \\
+            -o APT::Sandbox::User=root -o Acquire::Languages=none -o Acquire::Check-Date=false "$@"
+        }
+        if ! bundled apt-get -q update >"$d/update.log" 2>&1; then
+          echo "the bundle's package repository $repo could not be read:" >&2; cat "$d/update.log" >&2; exit 100
+        fi
+        status=0
+        bundled "$@" || status=$?
+        exit $status
+        """
+
+    /// `argv` (apt-get … or apt-cache …, possibly after `env LC_ALL=C`) run against the bundle's repository only.
+    static func offline(_ repository: String, _ argv: [String]) -> [String] {
+        var words = argv
+        var prefix: [String] = []
+        if words.first == "env" {
+            prefix = ["env"] + words.dropFirst().prefix { $0.contains("=") }
+            words.removeFirst(prefix.count)
+        }
+        return prefix + ["/bin/sh", "-c", offlineScript, "sh", repository] + words
+    }
+
+    static func offline(_ repository: String, _ command: Command) -> Command {
+        Command(offline(repository, command.argv), environment: command.environment, label: command.argv.joined(separator: " ") + " (from the bundle)")
+    }
+
     /// Upgrades installed `names` (dnf's `install` leaves an installed package as it is).
     func upgradeCommand(_ names: [String], _ options: Options = Options()) -> Command {
         switch self {

@@ -11,6 +11,8 @@ public struct BundleCollector {
     public var extraVars = ValueDict()
     /// The provision executable to ship (a static build); default: the one running.
     public var binary: String?
+    /// `--packages-for debian:13`: the release the play's packages are resolved for; default: this machine's.
+    public var packagesFor: String?
     public var loader: PlaybookLoader
     public var progress: (String) -> Void = { ProvisionCommand.printError($0) }
 
@@ -37,8 +39,6 @@ public struct BundleCollector {
             case .unbundleable, .unresolved: problems.append("\(need): it cannot be bundled")
             case .url(let url, let checksum?) where !checksum.hasPrefix("sha256:") || checksum.dropFirst(7).contains(":"):
                 problems.append("\(need.location): \(url): checksum '\(checksum)': provision bundle verifies sha256:HEX checksums only")
-            case .packages(let names):
-                progress("warning: \(need.location): packages are not bundled yet: \(names.joined(separator: ", ")) must be installed on the air-gapped host already (the offline apply fails at this task otherwise)")
             default: break
             }
         }
@@ -54,6 +54,20 @@ public struct BundleCollector {
         writer.progress = progress
         var images: [String: String] = [:]
         var urls: [String: String] = [:]
+        var packages: (target: PackageTarget, list: String)?
+        let requests = packageRequests(needs)
+        if !requests.isEmpty {
+            let machine = try? PackageTarget.connectedMachine()
+            let target = try packagesFor.map { try PackageTarget.parse($0, architecture: try PackageTarget.dpkgArchitecture()) }
+                ?? PackageTarget.connectedMachine()
+            let foreign = machine.map { $0.distribution != target.distribution || $0.codename != target.codename } ?? true
+            let collector = PackageCollector(target: target, foreignRelease: foreign, progress: progress)
+            let repository = try collector.collect(requests, staging: staging)
+            for file in try FileManager.default.contentsOfDirectory(atPath: repository).sorted() {
+                try writer.add(path: PackageCollector.folder + "/" + file, file: repository + "/" + file, mode: 0o644)
+            }
+            packages = (target, PackageCollector.folder + "/Packages")
+        }
         for need in needs {
             switch need.kind {
             case .image(let reference) where images[reference] == nil:
@@ -91,10 +105,24 @@ public struct BundleCollector {
         let binaryPath = binary ?? BundleCollector.runningBinary()
         guard FileManager.default.isExecutableFile(atPath: binaryPath) else { throw BundleError("\(binaryPath): not an executable provision binary") }
         try writer.add(path: "bin/provision", file: binaryPath, mode: 0o755)
-        try writer.add(path: OfflineBundle.contentsFile, bytes: Array(OfflineBundle.contentsText(images: images, urls: urls).utf8))
+        try writer.add(path: OfflineBundle.contentsFile, bytes: Array(OfflineBundle.contentsText(images: images, urls: urls, packages: packages).utf8))
         let playInside = "\(BundleCollector.projectFolder)/\((playDirectory as NSString).lastPathComponent)/\((playbookPath as NSString).lastPathComponent)"
         try writer.add(path: "install.sh", bytes: Array(InstallScript.text(playbook: playInside, arguments: installArguments, extraVars: extraVars).utf8), mode: 0o755)
         return try writer.write(to: output)
+    }
+
+    /// The play's package tasks' names, one request per install_recommends setting, each name once.
+    func packageRequests(_ needs: [NetworkNeed]) -> [PackageCollector.Request] {
+        var requests: [PackageCollector.Request] = []
+        for need in needs {
+            guard case .packages(let names, let recommends) = need.kind else { continue }
+            let index = requests.firstIndex { $0.recommends == recommends } ?? {
+                requests.append(PackageCollector.Request(names: [], recommends: recommends))
+                return requests.count - 1
+            }()
+            for name in names where !requests[index].names.contains(name) { requests[index].names.append(name) }
+        }
+        return requests
     }
 
     func roles(of playbook: Playbook) -> Set<String> {

@@ -4,7 +4,7 @@ import Foundation
 struct BundleCommand {
     static let spec = CommandSpec(
         name: "bundle",
-        synopsis: "bundle PLAYBOOK -o DIR [-i INV] [-e k=v] [--split SIZE] [--binary PATH]\n"
+        synopsis: "bundle PLAYBOOK -o DIR [-i INV] [-e k=v] [--split SIZE] [--binary PATH] [--packages-for debian:13]\n"
             + "       provision bundle --manifest DEPLOY.toml -o DIR [--include NAME] [--split SIZE] [--emit-playbook]\n"
             + "       provision bundle verify DIR | join PARTS... -o DIR | split DIR --split SIZE -o OUT",
         summary: "Air-gapped bundles: collect what a play fetches (images, downloads, the play, provision itself), verify, split, join.",
@@ -14,6 +14,7 @@ struct BundleCommand {
             OptionSpec(names: ["-e", "--extra-vars"], value: "k=v|@file", help: "extra variables, used to tell what the play fetches and recorded for install.sh", repeatable: true),
             OptionSpec(names: ["--split"], value: "SIZE", help: "write parts of at most SIZE (4G, 700M) for removable media instead of a folder"),
             OptionSpec(names: ["--binary"], value: "PATH", help: "the provision executable to ship (default: this one; use a static release build)"),
+            OptionSpec(names: ["--packages-for"], value: "debian:N", help: "the Debian release the play's packages are downloaded for, with their dependencies (default: this machine's)"),
             OptionSpec(names: ["--manifest"], value: "DEPLOY.toml", help: "an AirGapDeploy manifest (seed 003) instead of a playbook"),
             OptionSpec(names: ["--include"], value: "NAME", help: "with --manifest: also bundle the optional component NAME (required = false)", repeatable: true),
             OptionSpec(names: ["--emit-playbook"], help: "with --manifest: print the play it makes and stop (the seed's --format ansible)"),
@@ -72,6 +73,7 @@ struct BundleCommand {
                                         loader: PlaybookLoader(resolveModule: registry.resolve, moduleNames: registry.names, rolesPath: config.rolesPath ?? []))
         collector.inventories = options.all("--inventory")
         collector.binary = options.value("--binary")
+        collector.packagesFor = options.value("--packages-for")
         for extra in options.all("--extra-vars") { collector.extraVars = collector.extraVars.merging(try ExtraVars.parse(extra)) }
         return try write(to: output, split: split) { try collector.write(to: $0) }
     }

@@ -9,8 +9,8 @@ public struct NetworkNeed: Equatable, CustomStringConvertible {
         case image(String)
         /// A `get_url` download; checksum as written (`sha256:…`), if any.
         case url(String, checksum: String?)
-        /// Packages installed from a mirror.
-        case packages([String])
+        /// Packages installed from a mirror; `recommends`: apt would take their Recommends (install_recommends not false).
+        case packages([String], recommends: Bool)
         /// A module that reaches the network for data a bundle cannot carry yet.
         case unbundleable(String)
         /// A reference that depends on run-time values (facts, registered results).
@@ -32,7 +32,7 @@ public struct NetworkNeed: Equatable, CustomStringConvertible {
         switch kind {
         case .image(let name): return "\(location): image \(name)"
         case .url(let url, _): return "\(location): \(module) \(url)"
-        case .packages(let names): return "\(location): packages \(names.joined(separator: ", "))"
+        case .packages(let names, _): return "\(location): packages \(names.joined(separator: ", "))"
         case .unbundleable(let why), .unresolved(let why): return "\(location): \(module): \(why)"
         }
     }
@@ -130,8 +130,11 @@ public struct NetworkNeed: Equatable, CustomStringConvertible {
             case "get_url":
                 if let url = given(args, "url") { needs.append(need(.url(url, checksum: given(args, "checksum")))) }
             case "package" where !absent:
-                let names = args["name"]?.list?.compactMap(\.string) ?? given(args, "name").map { $0.split(separator: ",").map(String.init) } ?? []
-                if !names.isEmpty { needs.append(need(.packages(names))) }
+                let key = ["name", "pkg", "package"].first { args[$0] != nil } ?? "name"
+                let names = (args[key]?.list?.compactMap(\.string) ?? given(args, key).map { $0.split(separator: ",").map(String.init) } ?? [])
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                let recommends = !["false", "no", "off", "0"].contains((given(args, "install_recommends") ?? given(args, "install-recommends") ?? "").lowercased())
+                if !names.isEmpty { needs.append(need(.packages(names, recommends: recommends))) }
             case "unarchive":
                 if let src = given(args, "src"), src.contains("://") { needs.append(need(.unbundleable("archives fetched by URL are not bundled yet"))) }
             default: break

@@ -2,15 +2,20 @@ import Foundation
 
 /// A verified bundle used by `apply --bundle`: what it holds (CONTENTS), the check that every network
 /// need of the play is in it (before any host is touched), the rewrite of the play's tasks to use the
-/// bundled copies, and the run-time guard for what could not be told ahead.
+/// bundled copies, and the run-time guard for what could not be told ahead. Package tasks are not rewritten:
+/// the package module installs from the bundle's repository itself (`packages`, given it as
+/// `RunOptions.offlinePackages` / `ModuleContext.offlinePackages`).
 ///
-/// CONTENTS lines: `image REF<TAB>PATH` and `url URL<TAB>PATH`, paths inside the bundle.
+/// CONTENTS lines: `image REF<TAB>PATH`, `url URL<TAB>PATH` and `packages DISTRIBUTION VERSION CODENAME ARCH<TAB>PATH`
+/// (the Packages file of the bundle's repository), paths inside the bundle.
 public struct OfflineBundle: Sendable {
     public static let contentsFile = "CONTENTS"
 
     public var directory: String
     public var images: [String: String] = [:]
     public var urls: [String: String] = [:]
+    /// The bundle's local package repository, when the play installs packages.
+    public var packages: OfflinePackages?
 
     public init(directory: String, images: [String: String] = [:], urls: [String: String] = [:]) {
         self.directory = directory
@@ -18,9 +23,10 @@ public struct OfflineBundle: Sendable {
         self.urls = urls
     }
 
-    static func contentsText(images: [String: String], urls: [String: String]) -> String {
+    static func contentsText(images: [String: String], urls: [String: String], packages: (target: PackageTarget, list: String)? = nil) -> String {
         let lines = images.sorted { $0.key < $1.key }.map { "image \($0.key)\t\($0.value)" }
             + urls.sorted { $0.key < $1.key }.map { "url \($0.key)\t\($0.value)" }
+            + (packages.map { ["packages \($0.target.contentsKey)\t\($0.list)"] } ?? [])
         return lines.map { $0 + "\n" }.joined()
     }
 
@@ -40,6 +46,13 @@ public struct OfflineBundle: Sendable {
             switch head[0] {
             case "image": bundle.images[head[1]] = parts[1]
             case "url": bundle.urls[head[1]] = parts[1]
+            case "packages":
+                guard let target = PackageTarget(contentsKey: head[1]),
+                      let list = try? String(contentsOfFile: absolute + "/" + parts[1], encoding: .utf8) else {
+                    throw BundleError("\(absolute)/\(contentsFile):\(number + 1): malformed packages line '\(line)'")
+                }
+                bundle.packages = OfflinePackages(repository: absolute + "/" + (parts[1] as NSString).deletingLastPathComponent,
+                                                  target: target, names: OfflinePackages.names(inPackagesFile: list))
             default: throw BundleError("\(absolute)/\(contentsFile):\(number + 1): unknown kind '\(head[0])'")
             }
         }
@@ -54,6 +67,10 @@ public struct OfflineBundle: Sendable {
                 return "\(need.location): offline: image \(name) is not in the bundle"
             case .url(let url, _) where urls[url] == nil:
                 return "\(need.location): offline: \(url) is not in the bundle"
+            case .packages(let names, _):
+                let absent = names.filter { !(packages?.names.contains($0) ?? false) }
+                guard !absent.isEmpty else { return nil }
+                return "\(need.location): offline: package \(absent.joined(separator: ", ")) is not in the bundle"
             case .unbundleable(let why):
                 return "\(need.location): offline: \(need.module) reaches the network and is not in the bundle (\(why))"
             case .unresolved where need.isUnresolvedUnitImage:
@@ -167,15 +184,16 @@ public struct OfflineBundle: Sendable {
 
     /// Why a task must not run offline, judged on its rendered arguments and plan: a module that would
     /// reach the network for something not taken from the bundle. Nil when it may run.
-    public static func refusal(module: String, arguments: ModuleArguments, plan: Plan) -> String? {
+    /// `packagesBundled`: the bundle holds a package repository, and the package module installs from it itself.
+    public static func refusal(module: String, arguments: ModuleArguments, plan: Plan, packagesBundled: Bool = false) -> String? {
         let acts = plan.isChanged || !plan.steps.isEmpty
         if let why = NetworkNeed.unbundleableModules[module] {
             return "offline: \(module) reaches the network and is not in the bundle (\(why))"
         }
         switch module {
-        case "package" where acts && arguments.string("state") != "absent":
+        case "package" where acts && arguments.string("state") != "absent" && !packagesBundled:
             let names = arguments.strings("name")?.joined(separator: ", ") ?? "?"
-            return "offline: package \(names) is not in the bundle (packages are not bundled yet: install them on the host first)"
+            return "offline: package \(names) is not in the bundle (the bundle holds no packages)"
         case "image" where acts && arguments.string("archive") == nil && arguments.string("state") != "absent":
             return "offline: image \(arguments.string("name") ?? "?") is not in the bundle"
         case "get_url" where acts:

@@ -42,6 +42,8 @@ struct PlaybookCommand {
         if let bundle {
             playbook = try bundle.prepare(playbook, extraVars: run.extraVars)
             run.offline = true
+            run.offlinePackages = bundle.packages
+            if run.checkMode { run.rootNeeds = RootNeed.invokingUser() }
         }
         let inventorySources = inventoryPaths(playbookDirectory: playbookDirectory, config: config)
         let inventory = try Inventory(sources: inventorySources, playbookDirectory: playbookDirectory)

@@ -71,13 +71,19 @@ final class EngineContext: @unchecked Sendable {
         let locate: @Sendable (String, ControllerFileKind) throws -> String = { path, kind in
             try EngineContext.locateControllerFile(path, kind: kind, common: common, playDirectory: playDirectory)
         }
-        return ModuleContext(
+        var context = ModuleContext(
             facts: facts, checkMode: checkMode,
             readControllerFile: { path, kind in
                 try EngineContext.readControllerFile(path, kind: kind, common: common, playDirectory: playDirectory)
             },
             renderTemplate: { text, name in try templar.renderTemplate(text, name: name) },
             locateControllerFileOnHost: onController ? locate : nil)
+        if var packages = options.offlinePackages {
+            // The repository is a folder of this machine: a host reached over ssh (or a delegate) does not have it.
+            packages.onThisMachine = onController
+            context.offlinePackages = packages
+        }
+        return context
     }
 
     /// Ansible's search path for `src`: the role's files/ or templates/, then beside

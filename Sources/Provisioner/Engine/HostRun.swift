@@ -360,6 +360,7 @@ final class HostRun {
         var changes: [String] = []
         var diffs: [TextDiff] = []
         var commands: [String] = []
+        var planned: [String] = []
         var label: String?
         var hidden = false
         var output: String?
@@ -430,7 +431,8 @@ final class HostRun {
             ?? observe(module.observations(context), for: key, as: runAs)
         var plan = try module.plan(observed, context)
         if engine.options.offline, plan.failure == nil {
-            plan.failure = OfflineBundle.refusal(module: task.module, arguments: arguments, plan: plan)
+            plan.failure = OfflineBundle.refusal(module: task.module, arguments: arguments, plan: plan,
+                                                 packagesBundled: engine.options.offlinePackages != nil)
         }
         if !checkMode, plan.failure == nil, let job = try asyncJob(task, templar) {
             plan = try job.wrapping(plan, module: task.moduleAsWritten)
@@ -456,6 +458,13 @@ final class HostRun {
         outcome.changes = plan.changes.map(\.summary)
         outcome.diffs = plan.changes.compactMap(\.diff)
         outcome.result["changed"] = .bool(plan.isChanged)
+        if checkMode, let judge = engine.options.rootNeeds {
+            // Judged from this machine's files: only for the local connection.
+            let local = target.map { $0.transport is LocalTransport } ?? (connection is LocalConnection)
+            outcome.planned = plan.changes.flatMap(\.actions).map { action in
+                action.summary + ((local ? judge.reason(action, become: runAs?.user) : nil).map { "  [needs root: \($0)]" } ?? "")
+            }
+        }
         try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome, via: target?.transport, environment: environment)
         absorbFacts(outcome.result["ansible_facts"])
         guard plan.isChanged, !checkMode, outcome.status != .failed else { return outcome }
@@ -670,6 +679,7 @@ final class HostRun {
         r.changes = outcome.changes
         r.diffs = outcome.diffs
         r.commands = outcome.commands
+        r.planned = outcome.planned
         // Also for outcomes that failed before the item's no_log was known.
         r.hidden = outcome.hidden || hides(task.common, makeTemplar(scope(task.common), task.common))
         r.delegatedTo = outcome.delegatedTo

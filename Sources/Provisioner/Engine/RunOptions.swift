@@ -12,6 +12,10 @@ public struct RunOptions: Sendable {
     public var lockTimeout = 60
     /// `apply --bundle`: modules that would reach the network fail instead (OfflineBundle.refusal).
     public var offline = false
+    /// `apply --bundle` of a bundle with packages: the repository the package module installs from.
+    public var offlinePackages: OfflinePackages?
+    /// `install.sh --dry-run`: each planned action is listed, marked when it needs root (for local hosts).
+    public var rootNeeds: RootNeed?
 
     public init() {}
 }
@@ -45,6 +49,8 @@ public struct TaskReport: Sendable {
     public var diffs: [TextDiff] = []
     /// Commands the transport ran (shown under -v).
     public var commands: [String] = []
+    /// `install.sh --dry-run`: the planned actions, each with " [needs root: why]" when it does.
+    public var planned: [String] = []
     public var ignored = false
     public var hidden = false
     public var seconds: Double = 0

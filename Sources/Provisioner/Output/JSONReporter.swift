@@ -41,6 +41,7 @@ public final class JSONReporter: RunReporter {
             })
         }
         if !r.commands.isEmpty { entry["commands"] = .list(r.commands.map(Value.string)) }
+        if !r.planned.isEmpty { entry["plan"] = .list(r.planned.map(Value.string)) }
         if r.hidden { entry["no_log"] = true }
         if r.ignored { entry["ignored"] = true }
         if let delegate = r.delegatedTo { entry["delegated_to"] = .string(delegate) }

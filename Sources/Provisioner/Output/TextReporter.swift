@@ -7,6 +7,8 @@ public final class TextReporter: RunReporter {
     let verbosity: Int
     let showDiff: Bool
     var lastTask: String?
+    /// `install.sh --dry-run`'s tally: planned actions, and those that need root.
+    private var planned = 0, needRoot = 0
     private let lock = NSLock()
     /// A transient "host: task" line on a terminal's stderr, erased before real output.
     private let showProgress = isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
@@ -101,6 +103,11 @@ public final class TextReporter: RunReporter {
             }
             emit(paint(line, code))
             if r.ignored { emit(paint("...ignoring", "36")) }
+            for action in r.planned {
+                emit("    plan: \(action)")
+                planned += 1
+                if action.contains("  [needs root: ") { needRoot += 1 }
+            }
             if verbosity > 0 {
                 for change in r.changes { emit("    ~ \(change)") }
                 for command in r.commands { emit(paint("    $ \(command)", "90")) }
@@ -145,6 +152,10 @@ public final class TextReporter: RunReporter {
                 summary += "; round trips: " + stats.map { "\($0.host)=\(roundTrips[$0.host] ?? 0)" }.joined(separator: " ")
             }
             emit(summary)
+            if planned > 0 {
+                emit(needRoot == 0 ? "installation plan: \(planned) action(s), none needs root"
+                     : "installation plan: \(planned) action(s), \(needRoot) need root: run the installation with sudo")
+            }
         }
     }
 }

@@ -79,6 +79,10 @@ final class BundleCommandTests: XCTestCase {
         let dry = try install(scratch + "/bundle", ["--dry-run"])
         XCTAssertEqual(dry.status, 0, dry.stdout + dry.stderr)
         XCTAssertTrue(dry.stdout.contains("changed: [localhost]"), dry.stdout)
+        // Where the file goes, and that it needs root (the scratch folder is root's).
+        XCTAssertTrue(dry.stdout.contains("    plan: write \(scratch)/out/blob.bin (200000 bytes)  [needs root: \(scratch)/out is not writable by "),
+                      dry.stdout)
+        XCTAssertTrue(dry.stdout.contains("installation plan: 1 action(s), 1 need root"), dry.stdout)
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/out/blob.bin"), "--dry-run changed the host")
         let first = try install(scratch + "/bundle")
         XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
