@@ -84,9 +84,14 @@ struct LingerModule: Module {
                     result: result)
     }
 
-    /// `enable-linger` writes logind's record and starts the user's manager.
+    /// `enable-linger` writes logind's record and asks for the user's manager without waiting for it; the
+    /// `systemctl start` after it returns once the manager is up, so the next task's `systemctl --user` finds its bus.
     func enabling() -> Change {
         Change("enable lingering for \(user)", diff: TextDiff(label: "linger \(user)", before: "linger: disabled\n", after: "linger: enabled\n"),
-               actions: [.run(Command(["loginctl", "enable-linger", user]))])
+               actions: [.run(Command(["loginctl", "enable-linger", user])), .run(Command(LingerModule.startManager(user)))])
+    }
+
+    static func startManager(_ user: String) -> [String] {
+        ["/bin/sh", "-c", #"uid=$(id -u -- "$1") && systemctl start "user@$uid.service""#, "start-manager", user]
     }
 }

@@ -45,7 +45,7 @@ final class ModuleLingerTests: XCTestCase {
     func testMissingLingerIsEnabled() throws {
         let result = try plan(["user": "ann"], lingering: false, manager: "inactive")
         XCTAssertEqual(result.summaries, ["enable lingering for ann"])
-        XCTAssertEqual(result.actions, [.run(Command(["loginctl", "enable-linger", "ann"]))])
+        XCTAssertEqual(result.actions, [.run(Command(["loginctl", "enable-linger", "ann"])), .run(Command(LingerModule.startManager("ann")))])
         XCTAssertEqual(result.changes.first?.diff, TextDiff(label: "linger ann", before: "linger: disabled\n", after: "linger: enabled\n"))
         XCTAssertEqual(result.result["uid"], 1000)
         XCTAssertEqual(result.result["linger"], true)
@@ -79,7 +79,7 @@ final class ModuleLingerTests: XCTestCase {
         // In check mode the task that creates the user did not run: plan the enable.
         let check = ModuleContext(facts: systemd.facts, checkMode: true)
         let result = try plan(["user": "ann"], lingering: false, manager: nil, context: check)
-        XCTAssertEqual(result.actions, [.run(Command(["loginctl", "enable-linger", "ann"]))])
+        XCTAssertEqual(result.actions, [.run(Command(["loginctl", "enable-linger", "ann"])), .run(Command(LingerModule.startManager("ann")))])
         XCTAssertNil(result.result["uid"])
     }
 
