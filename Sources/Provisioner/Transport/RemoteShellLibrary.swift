@@ -89,14 +89,15 @@ enum RemoteShellLibrary {
       if [ -s "$pv_D/o" ]; then base64 -w0 <"$pv_D/o"; fi; echo
       if [ -s "$pv_D/e" ]; then base64 -w0 <"$pv_D/e"; fi; echo
     }
-    # Read-only probes: each starts now, silently, up to eight at a time (a podman or systemctl start-up
-    # costs tens of milliseconds, mostly waiting); pv_flush then answers for all at once (statuses in
-    # order, output sizes, and every output in one base64 line: three processes, not two per probe).
+    # Read-only probes: each starts now, silently, in batches of 32 (a podman or systemctl start-up costs
+    # tens of milliseconds, and a batch waits for its slowest: small batches added those up); pv_flush
+    # then answers for all at once (statuses in order, output sizes, and every output in one base64
+    # line: three processes, not two per probe).
     pv_runq() {
       pv_q=$1 pv_dir= pv_n=0; shift
       pv_exec "$@" </dev/null &
       pv_pids="$pv_pids $!" pv_nj=$((${pv_nj:-0} + 1))
-      if [ "$pv_nj" -ge 8 ]; then pv_reap; fi
+      if [ "$pv_nj" -ge 32 ]; then pv_reap; fi
     }
     pv_reap() {
       for pv_p in $pv_pids; do wait "$pv_p"; pv_st="$pv_st $?"; done
