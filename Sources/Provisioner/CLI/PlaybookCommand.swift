@@ -42,6 +42,7 @@ struct PlaybookCommand {
         if let bundle {
             playbook = try bundle.prepare(playbook, extraVars: run.extraVars)
             run.offline = true
+            run.bundle = bundle
         }
         let inventorySources = inventoryPaths(playbookDirectory: playbookDirectory, config: config)
         let inventory = try Inventory(sources: inventorySources, playbookDirectory: playbookDirectory)

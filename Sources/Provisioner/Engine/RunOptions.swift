@@ -12,6 +12,8 @@ public struct RunOptions: Sendable {
     public var lockTimeout = 60
     /// `apply --bundle`: modules that would reach the network fail instead (OfflineBundle.refusal).
     public var offline = false
+    /// The bundle of `apply --bundle`, for what a task takes from it at run time (OfflineBundle.substituted).
+    public var bundle: OfflineBundle?
 
     public init() {}
 }
