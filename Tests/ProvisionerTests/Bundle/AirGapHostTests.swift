@@ -32,18 +32,19 @@ final class AirGapHostTests: XCTestCase {
     }
 
     /// Per network namespace of the host (one line each: those of the processes root can read), the counters
-    /// `OutNoRoutes Ip6OutNoRoutes TcpActiveOpens UdpOutDatagrams`; the host's own namespace first.
+    /// `OutNoRoutes Ip6OutNoRoutes TcpActiveOpens UdpOutDatagrams TcpOutSegs TcpInSegs UdpInDatagrams`; the host's own
+    /// namespace first.
     func counters() throws -> [[Int]] {
         let text = try output(#"""
-        count() { awk '/^Ip:/ {i++; if (i == 2) r = $13} /^Tcp:/ {t++; if (t == 2) a = $6} /^Udp:/ {u++; if (u == 2) o = $5}
+        count() { awk '/^Ip:/ {i++; if (i == 2) r = $13} /^Tcp:/ {t++; if (t == 2) a = $6 " " $12 " " $11} /^Udp:/ {u++; if (u == 2) o = $5 " " $2}
                        END {printf "%s ", r " " a " " o}' "$1/net/snmp" 2>/dev/null && awk '$1 == "Ip6OutNoRoutes" {print $2}' "$1/net/snmp6" 2>/dev/null; }
         count /proc/1
         for p in /proc/[0-9]*; do [ -r "$p/net/snmp" ] && count "$p"; done | sort -u
         """#)
-        // r a o, then v6: reorder to OutNoRoutes, Ip6OutNoRoutes, ActiveOpens, OutDatagrams.
+        // OutNoRoutes, ActiveOpens OutSegs InSegs, OutDatagrams InDatagrams, then v6's.
         return text.split(separator: "\n").map { line in
             let f = line.split(separator: " ").compactMap { Int($0) }
-            return f.count == 4 ? [f[0], f[3], f[1], f[2]] : []
+            return f.count == 7 ? [f[0], f[6], f[1], f[4], f[2], f[3], f[5]] : []
         }
     }
 
@@ -60,7 +61,13 @@ final class AirGapHostTests: XCTestCase {
     }
 
     func testOllamaBundleInstallsOnAHostWithNoNetwork() throws {
-        let require = ProcessInfo.processInfo.environment["PROVISION_REQUIRE_TESTHOSTS"] == "1"
+        let environment = ProcessInfo.processInfo.environment
+        let require = environment["PROVISION_REQUIRE_TESTHOSTS"] == "1"
+        if getuid() == 0, TestSupport.which("podman") != nil, require || environment["PROVISION_AIRGAP_BUILD"] == "1" {
+            // scripts/test.sh builds the image meanwhile: this waits for that build (its lock), or builds it.
+            let build = try TestSupport.runSpawned("/bin/bash", [AirGapHostTests.root + "/testhosts/build-image.sh", "trixie-podman"])
+            XCTAssertEqual(build.status, 0, "testhosts/build-image.sh trixie-podman: \(build.stdout)\(build.stderr)")
+        }
         guard getuid() == 0, TestSupport.which("podman") != nil,
               try TestSupport.runSpawned("/usr/bin/podman", ["image", "exists", AirGapHostTests.image]).status == 0 else {
             if require { XCTFail("the air-gapped host needs root, podman and \(AirGapHostTests.image) (scripts/test.sh builds it)") }
@@ -179,21 +186,28 @@ final class AirGapHostTests: XCTestCase {
         XCTAssertEqual(try models(on: 55078), ["qwen2.5-coder:7b"])
 
         // A model the bundle lacks: refused before the host is touched.
-        let snapshot = try output("find /var/lib/ollama /etc/containers -printf '%p %s %T@\\n' 2>/dev/null | sort | md5sum")
+        let snapshot = try output("find /var/lib/ollama/.config /etc/containers /etc/passwd /etc/subuid -printf '%p %s %T@\\n' | sort")
         let lacking = try install("bundle", ["-e", instances.replacingOccurrences(of: "extra:1b", with: "missing:2b")], "install.sh with a model the bundle lacks")
         XCTAssertNotEqual(lacking.status, 0)
         XCTAssertTrue((lacking.stdout + lacking.stderr).contains("offline: model missing:2b is not in the bundle"), lacking.stdout + lacking.stderr)
         XCTAssertTrue((lacking.stdout + lacking.stderr).contains("nothing was changed"), lacking.stdout + lacking.stderr)
-        XCTAssertEqual(try output("find /var/lib/ollama /etc/containers -printf '%p %s %T@\\n' 2>/dev/null | sort | md5sum"), snapshot)
+        XCTAssertEqual(try output("find /var/lib/ollama/.config /etc/containers /etc/passwd /etc/subuid -printf '%p %s %T@\\n' | sort"), snapshot)
+        XCTAssertEqual(try models(on: 55077), ["extra:1b", "granite4:latest"], "nothing imported")
 
         // The record: no attempt to reach the network in any namespace; then a control attempt shows it would count.
         let after = try counters()
         print("airgap: install and reruns took \(String(format: "%.1f", Date().timeIntervalSince(started))) s; counters per network namespace "
-              + "[OutNoRoutes, Ip6OutNoRoutes, TcpActiveOpens, UdpOutDatagrams] before \(before), after \(after) (loopback traffic: the health checks, /api/tags)")
+              + "[OutNoRoutes, Ip6OutNoRoutes, TcpActiveOpens, UdpOutDatagrams, TcpOutSegs, TcpInSegs, UdpInDatagrams] before \(before), after \(after) "
+              + "(loopback traffic: the health checks, /api/tags)")
         XCTAssertGreaterThan(after.count, 1, "the containers' namespaces are read too: \(after)")
         for namespace in after {
-            XCTAssertEqual(namespace.count, 4, "\(after)")
+            XCTAssertEqual(namespace.count, 7, "\(after)")
             XCTAssertEqual(namespace.prefix(2), [0, 0], "a connection attempt with no route was made: \(after)")
+        }
+        // The host's own namespace sent nothing it did not receive itself: all its traffic was on its loopback.
+        if let own = after.first, own.count == 7 {
+            XCTAssertEqual(own[4], own[5], "TCP segments sent and received in the host's namespace: \(own)")
+            XCTAssertEqual(own[3], own[6], "UDP datagrams sent and received in the host's namespace: \(own)")
         }
         _ = try exec(": > /dev/tcp/192.0.2.1/80")
         XCTAssertEqual(try counters().first?.first, 1, "the control attempt (192.0.2.1:80) is counted in the host's namespace")
