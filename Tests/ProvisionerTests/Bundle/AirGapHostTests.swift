@@ -60,7 +60,10 @@ final class AirGapHostTests: XCTestCase {
         result.tasks.filter { $0["status"] as? String == "changed" }.flatMap { $0["changes"] as? [String] ?? [] }
     }
 
-    func testOllamaBundleInstallsOnAHostWithNoNetwork() throws {
+    /// A fresh air-gapped host (skips without root, podman or the image; PROVISION_REQUIRE_TESTHOSTS=1 fails instead),
+    /// removed after the test; returns the provision binary to bundle, whose Swift runtime the host gets when it is
+    /// the debug build (PROVISION_STATIC_BINARY: a static build, which needs none).
+    func freshHost() throws -> String {
         let environment = ProcessInfo.processInfo.environment
         let require = environment["PROVISION_REQUIRE_TESTHOSTS"] == "1"
         if getuid() == 0, TestSupport.which("podman") != nil, require || environment["PROVISION_AIRGAP_BUILD"] == "1" {
@@ -74,10 +77,56 @@ final class AirGapHostTests: XCTestCase {
             throw XCTSkip("no \(AirGapHostTests.image) (testhosts/build-image.sh trixie-podman, as root) or no podman: the air-gapped host test skips")
         }
         let provision = try TestSupport.provisionBinary().path
-        let scratch = try Scratch()
-        defer { scratch.remove() }
+        let up = try TestSupport.runSpawned("/bin/bash", [AirGapHostTests.root + "/testhosts/airgap/up.sh", host])
+        XCTAssertEqual(up.status, 0, up.stderr)
+        addTeardownBlock { [host] in
+            if ProcessInfo.processInfo.environment["PROVISION_KEEP_AIRGAP_HOST"] != "1" {
+                _ = try? TestSupport.runSpawned("/bin/bash", [AirGapHostTests.root + "/testhosts/airgap/down.sh", host])
+            }
+        }
+        XCTAssertEqual(try output("ls /sys/class/net; wc -l < /proc/net/route"), "lo\n1\n", "the host has a loopback interface and no route")
+        if let staticBinary = environment["PROVISION_STATIC_BINARY"] { return staticBinary }
+        // The debug build links the Swift runtime dynamically: the host gets those libraries where the binary
+        // looks for them (the static release build needs none; PROVISION_STATIC_BINARY tests that one).
+        let ldd = try TestSupport.run("/usr/bin/ldd", [provision])
+        let libraries = ldd.stdout.split(separator: "\n").compactMap { line -> String? in
+            let words = line.split(separator: " ")
+            return words.count >= 3 && words[1] == "=>" && !words[2].hasPrefix("/lib") && !words[2].hasPrefix("/usr/lib") ? String(words[2]) : nil
+        }
+        for folder in Set(libraries.map { ($0 as NSString).deletingLastPathComponent }) { _ = try output("mkdir -p \(folder)") }
+        for library in libraries {
+            XCTAssertEqual(try TestSupport.runSpawned("/usr/bin/podman", ["cp", library, "\(host):\(library)"]).status, 0, library)
+        }
+        return provision
+    }
 
-        // The stand-in's image and model store on this (connected) machine, and a fresh air-gapped host.
+    func install(_ folder: String, _ arguments: [String] = [], _ label: String) throws -> TestSupport.Result {
+        let started = Date()
+        let result = try exec("cd /root/\(folder) && ./install.sh " + arguments.map { "'\($0)' " }.joined() + "--json")
+        print("airgap: \(label): \(String(format: "%.1f", Date().timeIntervalSince(started))) s, changed=\(result.recap("changed")), status \(result.status)")
+        return result
+    }
+
+    /// No attempt to reach the network in any namespace since `before`; then a control attempt shows it would count.
+    func assertNoConnectionAttempts(since before: [[Int]], _ label: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let after = try counters()
+        print("airgap: \(label): counters per network namespace [OutNoRoutes, Ip6OutNoRoutes, TcpActiveOpens, UdpOutDatagrams, TcpOutSegs, "
+              + "TcpInSegs, UdpInDatagrams] before \(before), after \(after) (loopback traffic: the health checks, /api/tags)")
+        for namespace in after {
+            XCTAssertEqual(namespace.count, 7, "\(after)", file: file, line: line)
+            XCTAssertEqual(namespace.prefix(2), [0, 0], "a connection attempt with no route was made: \(after)", file: file, line: line)
+        }
+        // The host's own namespace sent nothing it did not receive itself: all its traffic was on its loopback.
+        if let own = after.first, own.count == 7 {
+            XCTAssertEqual(own[4], own[5], "TCP segments sent and received in the host's namespace: \(own)", file: file, line: line)
+            XCTAssertEqual(own[3], own[6], "UDP datagrams sent and received in the host's namespace: \(own)", file: file, line: line)
+        }
+        _ = try exec(": > /dev/tcp/192.0.2.1/80")
+        XCTAssertEqual(try counters().first?.first, 1, "the control attempt (192.0.2.1:80) is counted in the host's namespace", file: file, line: line)
+    }
+
+    /// Builds the Ollama stand-in (cached): its image reference, archive and model store.
+    func standIn() throws -> [String: String] {
         let build = try TestSupport.runSpawned("/bin/bash", [AirGapHostTests.root + "/testhosts/ollama-standin/build-image.sh"])
         XCTAssertEqual(build.status, 0, build.stderr)
         var built: [String: String] = [:]
@@ -85,16 +134,16 @@ final class AirGapHostTests: XCTestCase {
             let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { built[parts[0]] = parts[1] }
         }
+        return built
+    }
+
+    func testOllamaBundleInstallsOnAHostWithNoNetwork() throws {
+        let binary = try freshHost()
+        let provision = try TestSupport.provisionBinary().path
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let built = try standIn()
         let image = try XCTUnwrap(built["image"]), store = try XCTUnwrap(built["models"])
-        let up = try TestSupport.runSpawned("/bin/bash", [AirGapHostTests.root + "/testhosts/airgap/up.sh", host])
-        XCTAssertEqual(up.status, 0, up.stderr)
-        defer {
-            if ProcessInfo.processInfo.environment["PROVISION_KEEP_AIRGAP_HOST"] != "1" {
-                _ = try? TestSupport.runSpawned("/bin/bash", [AirGapHostTests.root + "/testhosts/airgap/down.sh", host])
-            }
-        }
-        XCTAssertEqual(try output("ls /sys/class/net; wc -l < /proc/net/route"),
-                       "lo\n1\n", "the host has a loopback interface and no route")
 
         // The inventory the site writes: this host, local connection; the test-host quirks of testhosts/standard
         // (podman inside a container) and the packages this host has (packages are not bundled yet).
@@ -102,22 +151,6 @@ final class AirGapHostTests: XCTestCase {
         try scratch.write("inventory/group_vars/all.yml", quirks)
         try scratch.write("inventory/host_vars/airgap.yml", "podman_packages: [podman, uidmap, crun]\n")
         try scratch.write("inventory/hosts.yml", "all:\n  children:\n    ollama_servers:\n      hosts:\n        airgap: {ansible_connection: local}\n")
-        var binary = provision
-        if let staticBinary = ProcessInfo.processInfo.environment["PROVISION_STATIC_BINARY"] {
-            binary = staticBinary
-        } else {
-            // The debug build links the Swift runtime dynamically: the host gets those libraries where the binary
-            // looks for them (the static release build needs none; PROVISION_STATIC_BINARY tests that one).
-            let ldd = try TestSupport.run("/usr/bin/ldd", [provision])
-            let libraries = ldd.stdout.split(separator: "\n").compactMap { line -> String? in
-                let words = line.split(separator: " ")
-                return words.count >= 3 && words[1] == "=>" && !words[2].hasPrefix("/lib") && !words[2].hasPrefix("/usr/lib") ? String(words[2]) : nil
-            }
-            for folder in Set(libraries.map { ($0 as NSString).deletingLastPathComponent }) { _ = try output("mkdir -p \(folder)") }
-            for library in libraries {
-                XCTAssertEqual(try TestSupport.runSpawned("/usr/bin/podman", ["cp", library, "\(host):\(library)"]).status, 0, library)
-            }
-        }
 
         // The bundle, on the connected side.
         var started = Date()
@@ -141,12 +174,6 @@ final class AirGapHostTests: XCTestCase {
         XCTAssertEqual(try TestSupport.runSpawned("/usr/bin/podman", ["cp", bundle, "\(host):/root/bundle"]).status, 0)
         let before = try counters()
 
-        func install(_ folder: String, _ arguments: [String] = [], _ label: String) throws -> TestSupport.Result {
-            let started = Date()
-            let result = try exec("cd /root/\(folder) && ./install.sh " + arguments.map { "'\($0)' " }.joined() + "--json")
-            print("airgap: \(label): \(String(format: "%.1f", Date().timeIntervalSince(started))) s, changed=\(result.recap("changed")), status \(result.status)")
-            return result
-        }
         let dry = try install("bundle", ["--dry-run"], "install.sh --dry-run")
         XCTAssertEqual(dry.status, 0, dry.stdout + dry.stderr)
         for expected in ["import granite4:latest into ollama-granite4 from /root/bundle/models", "import qwen2.5-coder:7b into ollama-qwen-coder from /root/bundle/models",
@@ -194,22 +221,150 @@ final class AirGapHostTests: XCTestCase {
         XCTAssertEqual(try output("find /var/lib/ollama/.config /etc/containers /etc/passwd /etc/subuid -printf '%p %s %T@\\n' | sort"), snapshot)
         XCTAssertEqual(try models(on: 55077), ["extra:1b", "granite4:latest"], "nothing imported")
 
-        // The record: no attempt to reach the network in any namespace; then a control attempt shows it would count.
-        let after = try counters()
-        print("airgap: install and reruns took \(String(format: "%.1f", Date().timeIntervalSince(started))) s; counters per network namespace "
-              + "[OutNoRoutes, Ip6OutNoRoutes, TcpActiveOpens, UdpOutDatagrams, TcpOutSegs, TcpInSegs, UdpInDatagrams] before \(before), after \(after) "
-              + "(loopback traffic: the health checks, /api/tags)")
-        XCTAssertGreaterThan(after.count, 1, "the containers' namespaces are read too: \(after)")
-        for namespace in after {
-            XCTAssertEqual(namespace.count, 7, "\(after)")
-            XCTAssertEqual(namespace.prefix(2), [0, 0], "a connection attempt with no route was made: \(after)")
+        print("airgap: install and reruns took \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        try assertNoConnectionAttempts(since: before, "ollama.yml")
+    }
+
+    /// Seed 003's manifest bundle (`provision bundle --manifest`), in the seed's shape: [package], [install] (prefix,
+    /// user, group), an external-binary, model files, an optional model left out, the systemd service as a
+    /// config-file. The connected side serves the components over HTTP (127.0.0.1): the binary is a STAND-IN
+    /// (`ollama-linux-amd64`: the Ollama stand-in server as one executable Python zip application, NOT Ollama) and
+    /// the model files are the stand-in granite4 model's store files, which the service's OLLAMA_MODELS points at.
+    func testSeedManifestBundleInstallsOnAHostWithNoNetwork() throws {
+        let binary = try freshHost()
+        let provision = try TestSupport.provisionBinary().path
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let store = try XCTUnwrap(try standIn()["models"])
+        let www = scratch.path + "/www"
+        try FileManager.default.createDirectory(atPath: www + "/app", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: AirGapHostTests.root + "/testhosts/ollama-standin/standin.py", toPath: www + "/app/standin.py")
+        try "# The Ollama STAND-IN (not Ollama), as one executable\nimport sys\nimport standin\nsys.exit(standin.cli(sys.argv[1:]))\n"
+            .write(toFile: www + "/app/__main__.py", atomically: true, encoding: .utf8)
+        let zipapp = try TestSupport.run("/usr/bin/python3", ["-m", "zipapp", www + "/app", "-p", "/usr/bin/python3", "-o", www + "/ollama-linux-amd64"])
+        XCTAssertEqual(zipapp.status, 0, zipapp.stderr)
+        try FileManager.default.removeItem(atPath: www + "/app")
+        let manifestFile = store + "/manifests/registry.ollama.ai/library/granite4/latest"
+        var files: [(name: String, inside: String, source: String)] = [("granite4-manifest", "models/manifests/registry.ollama.ai/library/granite4/latest", manifestFile)]
+        let manifestJSON = try XCTUnwrap(JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: manifestFile))) as? [String: Any])
+        for entry in [manifestJSON["config"] as? [String: Any]].compactMap({ $0 }) + (manifestJSON["layers"] as? [[String: Any]] ?? []) {
+            let hex = String(try XCTUnwrap(entry["digest"] as? String).dropFirst(7))
+            files.append(("granite4-\(hex.prefix(12))", "models/blobs/sha256-\(hex)", store + "/blobs/sha256-\(hex)"))
         }
-        // The host's own namespace sent nothing it did not receive itself: all its traffic was on its loopback.
-        if let own = after.first, own.count == 7 {
-            XCTAssertEqual(own[4], own[5], "TCP segments sent and received in the host's namespace: \(own)")
-            XCTAssertEqual(own[3], own[6], "UDP datagrams sent and received in the host's namespace: \(own)")
+        for file in files { try FileManager.default.copyItem(atPath: file.source, toPath: www + "/" + file.name) }
+
+        // A port of this helper's range that nothing answers on, and the server.
+        var port = 0
+        for candidate in 23001...23020 where try TestSupport.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(candidate)/"]).status != 0 {
+            port = candidate
+            break
         }
-        _ = try exec(": > /dev/tcp/192.0.2.1/80")
-        XCTAssertEqual(try counters().first?.first, 1, "the control attempt (192.0.2.1:80) is counted in the host's namespace")
+        XCTAssertNotEqual(port, 0, "a free port in 23001-23020")
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", www]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
+        for _ in 0..<50 where try TestSupport.run("/usr/bin/curl", ["-fs", "-o", "/dev/null", "http://127.0.0.1:\(port)/ollama-linux-amd64"]).status != 0 { usleep(100_000) }
+
+        var toml = """
+        # AirGapDeploy.ollama.toml (seed 003's shape; the components served by this test's HTTP server)
+        [package]
+        name = "ollama-deploy"
+        version = "0.12.6"
+        description = "Ollama stand-in runtime with the granite4 stand-in model for air-gapped deployment"
+
+        [install]
+        prefix = "/opt/ollama"
+        user = "ollama"
+        group = "ollama"
+
+        [[components]]
+        type = "external-binary"
+        name = "ollama"
+        source.type = "url"
+        source.url = "http://127.0.0.1:\(port)/ollama-linux-amd64"
+        source.checksum = "sha256:\(try BundleIO.sha256(www + "/ollama-linux-amd64").sha256)"
+        install_path = "bin/ollama"
+
+        """
+        for file in files {
+            toml += """
+            [[components]]
+            type = "model-file"
+            name = "\(file.name)"
+            source.type = "url"
+            source.url = "http://127.0.0.1:\(port)/\(file.name)"
+            source.checksum = "sha256:\(try BundleIO.sha256(file.source).sha256)"
+            install_path = "\(file.inside)"
+
+            """
+        }
+        toml += #"""
+        # Optional: Mistral model
+        [[components]]
+        type = "model-file"
+        name = "mistral-7b"
+        source.type = "url"
+        source.url = "https://ollama.ai/download/mistral-7b.gguf"
+        source.checksum = "sha256:def456..."
+        install_path = "models/mistral-7b.gguf"
+        required = false  # Only included if specified
+
+        [[components]]
+        type = "config-file"
+        name = "ollama.service"
+        content = """
+        [Unit]
+        Description=Ollama LLM Server (stand-in)
+        After=network.target
+
+        [Service]
+        Type=simple
+        User=ollama
+        WorkingDirectory=/opt/ollama
+        Environment=OLLAMA_MODELS=/opt/ollama/models
+        Environment=OLLAMA_HOST=127.0.0.1:11434
+        ExecStart=/opt/ollama/bin/ollama serve
+        Restart=on-failure
+
+        [Install]
+        WantedBy=multi-user.target
+        """
+        install_path = "/etc/systemd/system/ollama.service"
+
+        """#
+        let manifestPath = try scratch.write("AirGapDeploy.ollama.toml", toml)
+        let bundle = scratch.path + "/deploy"
+        let started = Date()
+        let made = try TestSupport.run(provision, ["bundle", "--manifest", manifestPath, "-o", bundle, "--binary", binary])
+        XCTAssertEqual(made.status, 0, made.stdout + made.stderr)
+        server.terminate()
+        server.waitUntilExit()
+        let manifest = try BundleManifest.load(bundle: bundle)
+        print("airgap: bundle of the seed 003 manifest in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(manifest.entries.count) files, \(manifest.totalSize) bytes")
+        XCTAssertFalse(manifest.entries.contains { $0.path.contains("mistral") }, "the optional model is left out")
+
+        XCTAssertEqual(try TestSupport.runSpawned("/usr/bin/podman", ["cp", bundle, "\(host):/root/deploy"]).status, 0)
+        let before = try counters()
+        let dry = try install("deploy", ["--dry-run"], "seed 003 install.sh --dry-run")
+        XCTAssertEqual(dry.status, 0, dry.stdout + dry.stderr)
+        XCTAssertTrue(dry.stdout.contains("/opt/ollama/bin/ollama") && dry.stdout.contains("/etc/systemd/system/ollama.service"), dry.stdout)
+        XCTAssertEqual(try exec("id ollama").status, 1, "--dry-run created nothing")
+        let first = try install("deploy", [], "seed 003 install.sh")
+        XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
+        XCTAssertEqual(try output("systemctl is-active ollama.service"), "active\n")
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, try models(on: 11434) == nil { Thread.sleep(forTimeInterval: 0.5) }
+        XCTAssertEqual(try models(on: 11434), ["granite4:latest"], "the service lists the bundled model")
+        XCTAssertTrue(try output("runuser -u ollama -- /opt/ollama/bin/ollama list").contains("granite4:latest"))
+        XCTAssertEqual(try output("stat -c '%U %a' /opt/ollama/bin/ollama /opt/ollama/models/manifests/registry.ollama.ai/library/granite4/latest"),
+                       "root 755\nollama 644\n")
+        let second = try install("deploy", [], "seed 003 install.sh again")
+        XCTAssertEqual(second.status, 0, second.stdout + second.stderr)
+        XCTAssertEqual(second.recap("changed"), 0, changes(second).joined(separator: "\n"))
+        try assertNoConnectionAttempts(since: before, "seed 003 manifest")
     }
 }
