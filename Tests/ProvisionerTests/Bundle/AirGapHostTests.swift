@@ -222,6 +222,7 @@ final class AirGapHostTests: XCTestCase {
         XCTAssertEqual(try models(on: 55077), ["extra:1b", "granite4:latest"], "nothing imported")
 
         print("airgap: install and reruns took \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        XCTAssertGreaterThanOrEqual(Set(try counters()).count, 3, "the containers' namespaces are read too")
         try assertNoConnectionAttempts(since: before, "ollama.yml")
     }
 
