@@ -137,6 +137,50 @@ final class BundleModelTests: XCTestCase {
                        "the expected ones are checked on the host when their task runs")
     }
 
+    /// `--models-from`: a model the store lacks is pulled through a connected server first (the Ollama STAND-IN's
+    /// server and registry, run here with python3; not Ollama), then copied from the store it pulled into.
+    func testModelsFromPullsThroughAServerIntoTheStoreThenBundles() throws {
+        guard let python = TestSupport.which("python3"), TestSupport.which("curl") != nil else { throw XCTSkip("python3 and curl are needed") }
+        let standIn = TestSupport.packageRoot.appendingPathComponent("testhosts/ollama-standin").path
+        let registryStore = scratch + "/registry", store = scratch + "/server-store"
+        XCTAssertEqual(try TestSupport.run(python, [standIn + "/make-models.py", registryStore, "tiny:1b=64K"]).status, 0)
+        // Two ports of this test's range (23001-23020) that nothing answers on.
+        var ports: [Int] = []
+        for port in 23001...23020 where ports.count < 2 {
+            if try TestSupport.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/"]).status != 0 { ports.append(port) }
+        }
+        guard ports.count == 2 else { return XCTFail("no free ports in 23001-23020") }
+        var processes: [Process] = []
+        defer { for process in processes { process.terminate(); process.waitUntilExit() } }
+        for (arguments, environment) in [(["standin-registry", "--root", registryStore, "--listen", "127.0.0.1:\(ports[0])"], [String: String]()),
+                                         (["serve"], ["OLLAMA_HOST": "127.0.0.1:\(ports[1])", "OLLAMA_MODELS": store,
+                                                      "OLLAMA_STANDIN_REGISTRY": "http://127.0.0.1:\(ports[0])"])] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [standIn + "/standin.py"] + arguments
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            processes.append(process)
+        }
+        for _ in 0..<100 where try TestSupport.run("/usr/bin/curl", ["-fs", "-o", "/dev/null", "http://127.0.0.1:\(ports[1])/api/version"]).status != 0 { usleep(100_000) }
+        let play = try writePlay(models: ["tiny:1b"])
+        let made = try provision(["bundle", play, "-o", scratch + "/bundle", "--model-store", store, "--models-from", "http://127.0.0.1:\(ports[1])", "--binary", "/bin/true"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        XCTAssertTrue(made.stderr.contains("pulling tiny:1b through http://127.0.0.1:\(ports[1])"), made.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: store + "/manifests/registry.ollama.ai/library/tiny/1b"), "the server pulled it into its store")
+        XCTAssertEqual(try String(contentsOfFile: scratch + "/bundle/CONTENTS", encoding: .utf8),
+                       "model tiny:1b\tmodels/manifests/registry.ollama.ai/library/tiny/1b\n")
+        let unknown = try writePlay(models: ["nosuch:1"])
+        let failed = try provision(["bundle", unknown, "-o", scratch + "/b2", "--model-store", store, "--models-from", "http://127.0.0.1:\(ports[1])", "--binary", "/bin/true"])
+        XCTAssertNotEqual(failed.status, 0)
+        XCTAssertTrue(failed.stderr.contains("pulling nosuch:1 through http://127.0.0.1:\(ports[1])/api/pull failed: HTTP 500"), failed.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch + "/b2"))
+        let usage = try provision(["bundle", play, "-o", scratch + "/b3", "--models-from", "http://127.0.0.1:1"])
+        XCTAssertTrue(usage.stderr.contains("--models-from pulls into a server's model store"), usage.stderr)
+    }
+
     func testOfflineMissingRefusalAndSubstitution() throws {
         let location = SourceLocation(file: "site.yml", line: 9, column: 7)
         let bundle = OfflineBundle(directory: "/media/b", models: ["granite4:latest": "models/manifests/registry.ollama.ai/library/granite4/latest"],
