@@ -62,6 +62,7 @@ cleanup() {
     rm -f "$log" "$static_log"
     [ -n "$static_pid" ] && kill "$static_pid" 2>/dev/null
     for dir in "${started[@]}"; do PROVISION_TESTHOSTS_DIR="$dir" testhosts/fleet-down.sh >/dev/null 2>&1 || true; done
+    testhosts/airgap/down.sh "${PROVISION_AIRGAP_HOST:-provision-airgap-ollama}" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 # fleet_up DIR PORT COUNT RELEASE WHAT: COUNT test hosts of RELEASE in DIR from PORT (trixie ones run podman
@@ -78,6 +79,10 @@ fleet_up() {
 }
 # Real test hosts (systemd + sshd in podman containers on 127.0.0.1) for the ssh fleet tests.
 if [ "$(id -u)" = 0 ] && command -v podman >/dev/null && command -v debootstrap >/dev/null; then
+    # The air-gapped host's image (trixie with podman; AirGapHostTests starts the host itself with --network none
+    # and removes it): built meanwhile; the test waits for the build (its lock) and fails if it failed.
+    testhosts/build-image.sh trixie-podman >/var/tmp/provision-airgap-image.log 2>&1 &
+    export PROVISION_AIRGAP_BUILD=1
     fleet_up "${PROVISION_TESTHOSTS_DIR:-/var/tmp/provision-testhosts}" "${PROVISION_TESTHOSTS_PORT:-22201}" 3 bookworm "the fleet tests" || true
     # Fresh Debian trixie hosts without podman, for the standard's playbooks (podman runs nested inside them):
     # two stay fresh, the tests give the other three the shapes of testhosts/shapes/.

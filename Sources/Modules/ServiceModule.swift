@@ -112,7 +112,13 @@ struct ServiceModule: Module {
         // Masking works on units that are not installed yet; the rest needs the unit.
         if let change = maskChange(unit, unitFileState, context) { changes.append(change) }
         if enabled != nil || state != nil, !found {
-            return .failed("Could not find the requested service \(unit): host")
+            // In check mode a unit file that an earlier task installs is not there yet (a bundle's --dry-run: the unit
+            // copied, then started): what would be done is planned, and the plan says so. Otherwise an error.
+            guard context.checkMode else { return .failed("Could not find the requested service \(unit): host") }
+            if enabled == true { changes.append(command("enable", unit, context)) }
+            if let state, let change = stateChange(state, unit, "inactive", context) { changes.append(change) }
+            for index in changes.indices { changes[index].summary += " (\(unit) is not installed yet)" }
+            return Plan(changes: changes, result: ValueDict([("name", .string(unit))]))
         }
         if let enabled {
             let isEnabled = unitFile?.status == 0 && !["enabled-runtime", "indirect", "alias"].contains(unitFileState)

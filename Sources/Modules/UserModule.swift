@@ -83,11 +83,22 @@ struct UserModule: Module {
     func plan(_ observed: Observations, _ context: ModuleContext) throws -> Plan {
         let current = AccountDatabase.user(observed.command(passwdProbe))
         guard present else { return removal(current) }
-        let known = AccountDatabase.groups(observed.command(groupProbe))
-        if let group, AccountDatabase.find(group, in: known) == nil { return .failed("Group \(group) does not exist") }
-        for wanted in groups ?? [] where AccountDatabase.find(wanted, in: known) == nil {
-            return .failed("Group \(wanted) does not exist")
+        var known = AccountDatabase.groups(observed.command(groupProbe))
+        let missing = ([group].compactMap { $0 } + (groups ?? [])).filter { AccountDatabase.find($0, in: known) == nil }
+        if let first = missing.first {
+            // In check mode a group that an earlier task creates does not exist yet (a bundle's --dry-run plans the
+            // group, then its user): the account is planned as if it did, and the plan says so. Otherwise an error.
+            guard context.checkMode, missing.allSatisfy({ Int($0) == nil }) else { return .failed("Group \(first) does not exist") }
+            known += missing.map { AccountDatabase.Group(name: $0, gid: -1, members: []) }
+            var plan = planPresent(current, known, observed)
+            for index in plan.changes.indices { plan.changes[index].summary += " (group \(missing.joined(separator: ", ")) does not exist yet)" }
+            plan.result["group"] = nil
+            return plan
         }
+        return planPresent(current, known, observed)
+    }
+
+    func planPresent(_ current: AccountDatabase.User?, _ known: [AccountDatabase.Group], _ observed: Observations) -> Plan {
         guard let current else { return creation(known) }
         let changes = [
             uidChange(current),

@@ -14,6 +14,14 @@ public struct BundleCollector {
     /// `--packages-for debian:13`: the release the play's packages are resolved for; default: this machine's.
     public var packagesFor: String?
     public var loader: PlaybookLoader
+    /// `--model-store DIR`: an Ollama model store (manifests/, blobs/) the play's models are copied from.
+    public var modelStore: String?
+    /// `--models-from URL`: an Ollama server whose store is `modelStore`; a model the store lacks is pulled
+    /// through it first (POST /api/pull).
+    public var modelsFrom: String?
+    /// `--models NAME`: an update bundle holding only these models; what else the play fetches (images,
+    /// downloads, other models) is expected on the host already (CONTENTS `expected` lines).
+    public var onlyModels: [String]?
     public var progress: (String) -> Void = { ProvisionCommand.printError($0) }
 
     public init(playbookPath: String, loader: PlaybookLoader) {
@@ -32,8 +40,39 @@ public struct BundleCollector {
         let playDirectory = (playbookPath as NSString).deletingLastPathComponent
         let needs = NetworkNeed.collect(playbook, extraVars: extraVars)
         var problems: [String] = []
+        let played = Set(needs.compactMap { if case .model(let name) = $0.kind { return name } else { return nil } })
+        let selected = try onlyModels.map { names in
+            try Set(names.map { text -> String in
+                guard let name = OllamaModelName(text) else { throw BundleError("--models \(text): not an Ollama model name (MODEL:TAG)") }
+                return name.shortest
+            })
+        }
+        for name in (selected ?? []).sorted() where !played.contains(name) {
+            problems.append("--models \(name): the play pulls no such model (it pulls: \(played.sorted().joined(separator: ", ")))")
+        }
+        /// Whether the bundle carries what `need` fetches (an update bundle carries only its models).
+        func carried(_ need: NetworkNeed) -> Bool {
+            guard let selected else { return true }
+            if case .model(let name) = need.kind { return selected.contains(name) }
+            return false
+        }
+        var expected: Set<String> = []
         for need in needs {
+            if !carried(need) {
+                switch need.kind {
+                case .image(let name): expected.insert("image \(name)"); continue
+                case .url(let url, _): expected.insert("url \(url)"); continue
+                case .model(let name): expected.insert("model \(name)"); continue
+                case .packages(let names, _): expected.formUnion(names.map { "package \($0)" }); continue
+                default: break
+                }
+            }
             switch need.kind {
+            case .model(let name) where OllamaModelName(name) == nil:
+                problems.append("\(need): not an Ollama model name, so it cannot be bundled")
+            case .model where modelStore == nil:
+                problems.append("\(need): say where the models come from: --model-store DIR (an Ollama model store: manifests/, blobs/; "
+                                + "~/.ollama/models, or a server's OLLAMA_MODELS), with --models-from URL to pull what it lacks through that server")
             case .unresolved where need.isUnresolvedUnitImage:
                 progress("warning: \(need.location): \(need.module): its image depends on run-time values and is not bundled from here; an image task (bundled) or the host must provide it")
             case .unbundleable, .unresolved: problems.append("\(need): it cannot be bundled")
@@ -55,7 +94,7 @@ public struct BundleCollector {
         var images: [String: String] = [:]
         var urls: [String: String] = [:]
         var packages: (target: PackageTarget, list: String)?
-        let requests = packageRequests(needs)
+        let requests = packageRequests(needs.filter(carried))
         if !requests.isEmpty {
             let machine = try? PackageTarget.connectedMachine()
             let target = try packagesFor.map { try PackageTarget.parse($0, architecture: try PackageTarget.dpkgArchitecture()) }
@@ -68,8 +107,12 @@ public struct BundleCollector {
             }
             packages = (target, PackageCollector.folder + "/Packages")
         }
-        for need in needs {
+        var models: [String: String] = [:]
+        for need in needs where carried(need) {
             switch need.kind {
+            case .model(let text) where models[text] == nil:
+                guard let name = OllamaModelName(text), let store = modelStore else { continue }
+                models[text] = try addModel(name, from: store, to: &writer)
             case .image(let reference) where images[reference] == nil:
                 let inside = "images/" + BundleCollector.fileName(reference) + ".tar"
                 try saveImage(reference, to: staging + "/" + BundleCollector.fileName(reference) + ".tar")
@@ -105,7 +148,8 @@ public struct BundleCollector {
         let binaryPath = binary ?? BundleCollector.runningBinary()
         guard FileManager.default.isExecutableFile(atPath: binaryPath) else { throw BundleError("\(binaryPath): not an executable provision binary") }
         try writer.add(path: "bin/provision", file: binaryPath, mode: 0o755)
-        try writer.add(path: OfflineBundle.contentsFile, bytes: Array(OfflineBundle.contentsText(images: images, urls: urls, packages: packages).utf8))
+        try writer.add(path: OfflineBundle.contentsFile, bytes: Array(OfflineBundle.contentsText(images: images, urls: urls, models: models, expected: expected,
+                                                                                            packages: packages).utf8))
         let playInside = "\(BundleCollector.projectFolder)/\((playDirectory as NSString).lastPathComponent)/\((playbookPath as NSString).lastPathComponent)"
         try writer.add(path: "install.sh", bytes: Array(InstallScript.text(playbook: playInside, arguments: installArguments, extraVars: extraVars).utf8), mode: 0o755)
         return try writer.write(to: output)
@@ -123,6 +167,40 @@ public struct BundleCollector {
             for name in names where !requests[index].names.contains(name) { requests[index].names.append(name) }
         }
         return requests
+    }
+
+    /// A model's manifest and every blob it names, from an Ollama model store into the bundle's `models/` (an
+    /// Ollama model store too); each blob's sha256 is checked against its name while it is copied. Pulled
+    /// through `modelsFrom` first when the store lacks it. Returns the manifest's path in the bundle.
+    func addModel(_ name: OllamaModelName, from store: String, to writer: inout BundleWriter) throws -> String {
+        let manifestFile = store + "/manifests/" + name.manifestPath
+        if !FileManager.default.fileExists(atPath: manifestFile), let server = modelsFrom {
+            try OllamaPull.pull(name, through: server, progress: progress)
+            guard FileManager.default.fileExists(atPath: manifestFile) else {
+                throw BundleError("\(name) was pulled through \(server), but \(store) has no \(manifestFile): --model-store must be that server's model store (its OLLAMA_MODELS)")
+            }
+        }
+        guard let bytes = FileManager.default.contents(atPath: manifestFile).map([UInt8].init) else {
+            throw BundleError("model \(name) is not in the model store \(store) (no \(manifestFile)): pull it there first "
+                              + "(OLLAMA_MODELS=\(store) ollama pull \(name)), or give --models-from URL of a server that uses \(store)")
+        }
+        let manifest: OllamaManifest
+        do { manifest = try OllamaManifest(bytes, path: manifestFile) } catch { throw BundleError("\(error)") }
+        progress("model \(name): \(manifest.blobs.count) blobs, \(manifest.totalSize.decimalBytes)")
+        for blob in manifest.blobs {
+            let file = store + "/blobs/" + blob.file
+            guard let size = BundleIO.fileSize(file) else {
+                throw BundleError("model \(name): its blob \(file) is missing from the model store: pull the model again")
+            }
+            guard size == blob.size else {
+                throw BundleError("Model checksum mismatch: \(file) is \(size) bytes, the manifest of \(name) says \(blob.size): pull the model again")
+            }
+            try writer.add(BundleWriter.Item(path: OfflineBundle.modelsFolder + "/blobs/" + blob.file, source: .file(file),
+                                             mode: 0o644, expectedSHA256: blob.hex))
+        }
+        let inside = OfflineBundle.modelManifest(name)
+        try writer.add(path: inside, bytes: bytes)
+        return inside
     }
 
     func roles(of playbook: Playbook) -> Set<String> {
@@ -185,6 +263,22 @@ enum HostCommand {
         return Output(status: process.terminationStatus,
                       stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+}
+
+/// Pulls through a connected Ollama server (POST /api/pull, through curl), so that its store holds the model.
+enum OllamaPull {
+    static func pull(_ name: OllamaModelName, through server: String, progress: (String) -> Void) throws {
+        let base = server.hasSuffix("/") ? String(server.dropLast()) : server
+        progress("pulling \(name) through \(base)")
+        let body = "{\"model\":\"\(name.shortest)\",\"stream\":false}"
+        let pull = try HostCommand.run("curl", ["-sS", "--max-time", "86400", "-X", "POST", "-H", "Content-Type: application/json",
+                                                "-d", body, "-w", "\\n%{http_code}", base + "/api/pull"])
+        let lines = pull.stdout.split(separator: "\n").map(String.init)
+        guard pull.status == 0, lines.last == "200", lines.dropLast().joined().contains("\"success\"") else {
+            let answer = lines.dropLast().joined(separator: " ")
+            throw BundleError("pulling \(name) through \(base)/api/pull failed: \(pull.status == 0 ? "HTTP \(lines.last ?? "?"): \(answer)" : pull.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
     }
 }
 

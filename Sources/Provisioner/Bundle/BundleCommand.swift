@@ -4,7 +4,7 @@ import Foundation
 struct BundleCommand {
     static let spec = CommandSpec(
         name: "bundle",
-        synopsis: "bundle PLAYBOOK -o DIR [-i INV] [-e k=v] [--split SIZE] [--binary PATH] [--packages-for debian:13]\n"
+        synopsis: "bundle PLAYBOOK -o DIR [-i INV] [-e k=v] [--split SIZE] [--binary PATH] [--packages-for debian:13] [--model-store DIR [--models-from URL]] [--models NAME]\n"
             + "       provision bundle --manifest DEPLOY.toml -o DIR [--include NAME] [--split SIZE] [--emit-playbook]\n"
             + "       provision bundle verify DIR | join PARTS... -o DIR | split DIR --split SIZE -o OUT",
         summary: "Air-gapped bundles: collect what a play fetches (images, downloads, the play, provision itself), verify, split, join.",
@@ -15,6 +15,9 @@ struct BundleCommand {
             OptionSpec(names: ["--split"], value: "SIZE", help: "write parts of at most SIZE (4G, 700M) for removable media instead of a folder"),
             OptionSpec(names: ["--binary"], value: "PATH", help: "the provision executable to ship (default: this one; use a static release build)"),
             OptionSpec(names: ["--packages-for"], value: "debian:N", help: "the Debian release the play's packages are downloaded for, with their dependencies (default: this machine's)"),
+            OptionSpec(names: ["--model-store"], value: "DIR", help: "the Ollama model store (manifests/, blobs/) the play's ollama_model models are copied from (e.g. ~/.ollama/models)"),
+            OptionSpec(names: ["--models-from"], value: "URL", help: "an Ollama server using --model-store: a model the store lacks is pulled through it first (POST URL/api/pull)"),
+            OptionSpec(names: ["--models"], value: "NAME", help: "an update bundle: only these models (comma-separated or repeated); the rest the play fetches must be on the host already", repeatable: true),
             OptionSpec(names: ["--manifest"], value: "DEPLOY.toml", help: "an AirGapDeploy manifest (seed 003) instead of a playbook"),
             OptionSpec(names: ["--include"], value: "NAME", help: "with --manifest: also bundle the optional component NAME (required = false)", repeatable: true),
             OptionSpec(names: ["--emit-playbook"], help: "with --manifest: print the play it makes and stop (the seed's --format ansible)"),
@@ -30,6 +33,12 @@ struct BundleCommand {
         let words = options.positionals
         if options.value("--manifest") == nil, options.flag("--emit-playbook") || !options.all("--include").isEmpty {
             throw UsageError(message: "--include and --emit-playbook select and print the components of a --manifest; a playbook's bundle holds everything it fetches")
+        }
+        if options.value("--manifest") != nil, ["--model-store", "--models-from"].contains(where: { options.value($0) != nil }) || !options.all("--models").isEmpty {
+            throw UsageError(message: "--model-store, --models-from and --models collect a playbook's ollama_model models; a --manifest names its model files itself")
+        }
+        if options.value("--models-from") != nil, options.value("--model-store") == nil {
+            throw UsageError(message: "--models-from pulls into a server's model store, which the bundle copies from: give --model-store DIR too (the server's OLLAMA_MODELS)")
         }
         switch words.first {
         case "verify":
@@ -74,6 +83,10 @@ struct BundleCommand {
         collector.inventories = options.all("--inventory")
         collector.binary = options.value("--binary")
         collector.packagesFor = options.value("--packages-for")
+        collector.modelStore = options.value("--model-store").map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        collector.modelsFrom = options.value("--models-from")
+        let only = options.all("--models").flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+        if !only.isEmpty { collector.onlyModels = only }
         for extra in options.all("--extra-vars") { collector.extraVars = collector.extraVars.merging(try ExtraVars.parse(extra)) }
         return try write(to: output, split: split) { try collector.write(to: $0) }
     }

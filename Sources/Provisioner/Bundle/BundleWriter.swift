@@ -13,11 +13,14 @@ public struct BundleWriter {
         public var path: String
         public var source: Source
         public var mode: Int
+        /// The sha256 the copy must have (a model blob's name): checked on the way, the bundle refused otherwise.
+        public var expectedSHA256: String?
 
-        public init(path: String, source: Source, mode: Int = 0o644) {
+        public init(path: String, source: Source, mode: Int = 0o644, expectedSHA256: String? = nil) {
             self.path = path
             self.source = source
             self.mode = mode
+            self.expectedSHA256 = expectedSHA256
         }
     }
 
@@ -77,6 +80,11 @@ public struct BundleWriter {
                             progress("copying \(item.path): \(copied >> 20) of \(total >> 20) MiB")
                         }
                     }
+                }
+                if let expected = item.expectedSHA256, expected != written.sha256 {
+                    let source = { if case .file(let path) = item.source { return path } else { return item.path } }()
+                    throw BundleError("Model checksum mismatch: \(source): its sha256 is \(written.sha256), its name says \(expected): "
+                                      + "the model store is damaged; pull the model again (ollama pull, or --models-from), then bundle again")
                 }
                 try out.sync()
                 _ = chmod(target, mode_t(item.mode))

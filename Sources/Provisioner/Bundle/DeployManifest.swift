@@ -168,6 +168,11 @@ public struct DeployManifest {
 
     var playbookName: String { "\(name).yml" }
 
+    /// The registered result of a service unit's copy: `deploy_unit_` and the component's name in letters, digits and _.
+    static func unitResult(_ component: Component) -> String {
+        "deploy_unit_" + String(component.name.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+    }
+
     public var playbookText: String {
         // JSON strings are YAML; text that looks like a template stays text.
         func q(_ text: String) -> String { (Templar.containsTemplate(text) ? "!unsafe " : "") + Value.string(text).json }
@@ -200,7 +205,7 @@ public struct DeployManifest {
         for folder in folders.sorted() {
             lines += ["    - name: \(q("Folder \(folder)"))", "      file: {path: \(q(folder)), state: directory, owner: root, group: \(q(group)), mode: \"0755\"}"]
         }
-        var services: [String] = []
+        var services: [(String, String)] = []
         for component in components {
             let mode: String, fileOwner: String
             switch component.kind {
@@ -210,19 +215,20 @@ public struct DeployManifest {
             }
             let fileGroup = component.kind == .modelFile ? group : "root"
             lines.append("    - name: \(q("\(component.kind.rawValue) \(component.name) -> \(component.installPath)"))")
+            let isService = component.installPath.hasPrefix("/etc/systemd/system/") && component.installPath.hasSuffix(".service")
+            // A unit file that changed is read again (daemon-reload) before its service is started; an unchanged one is not.
+            if isService { lines.append("      register: \(DeployManifest.unitResult(component))") }
             switch component.source {
             case .content(let text):
                 lines.append("      copy: {content: \(q(text)), dest: \(q(component.installPath)), owner: \(q(fileOwner)), group: \(q(fileGroup)), mode: \"\(mode)\"}")
             case .url, .file:
                 lines.append("      copy: {src: \(q(DeployManifest.bundledName(component))), dest: \(q(component.installPath)), owner: \(q(fileOwner)), group: \(q(fileGroup)), mode: \"\(mode)\"}")
             }
-            if component.installPath.hasPrefix("/etc/systemd/system/"), component.installPath.hasSuffix(".service") {
-                services.append((component.installPath as NSString).lastPathComponent)
-            }
+            if isService { services.append(((component.installPath as NSString).lastPathComponent, DeployManifest.unitResult(component))) }
         }
-        for service in services {
-            lines += ["    - name: \(q("Service \(service): systemd reloaded, enabled at boot, running"))",
-                      "      service: {name: \(q(service)), state: started, enabled: true, daemon_reload: true}"]
+        for (service, registered) in services {
+            lines += ["    - name: \(q("Service \(service): systemd reloaded when its unit changed, enabled at boot, running"))",
+                      "      service: {name: \(q(service)), state: started, enabled: true, daemon_reload: \"{{ \(registered) is changed }}\"}"]
         }
         return lines.joined(separator: "\n") + "\n"
     }

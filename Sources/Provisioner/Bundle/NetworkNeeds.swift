@@ -9,6 +9,8 @@ public struct NetworkNeed: Equatable, CustomStringConvertible {
         case image(String)
         /// A `get_url` download; checksum as written (`sha256:…`), if any.
         case url(String, checksum: String?)
+        /// An Ollama model an `ollama_model` task pulls (`source: registry`), as Ollama writes its name.
+        case model(String)
         /// Packages installed from a mirror; `recommends`: apt would take their Recommends (install_recommends not false).
         case packages([String], recommends: Bool)
         /// A module that reaches the network for data a bundle cannot carry yet.
@@ -31,6 +33,7 @@ public struct NetworkNeed: Equatable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .image(let name): return "\(location): image \(name)"
+        case .model(let name): return "\(location): model \(name)"
         case .url(let url, _): return "\(location): \(module) \(url)"
         case .packages(let names, _): return "\(location): packages \(names.joined(separator: ", "))"
         case .unbundleable(let why), .unresolved(let why): return "\(location): \(module): \(why)"
@@ -45,7 +48,6 @@ public struct NetworkNeed: Equatable, CustomStringConvertible {
         "pip": "Python packages are not bundled yet",
         "apt_key": "keys fetched by URL are not bundled yet",
         "rpm_key": "keys fetched by URL are not bundled yet",
-        "ollama_model": "Ollama models are not bundled yet",
     ]
 
     /// Every need of `playbook`, in task order.
@@ -110,7 +112,7 @@ public struct NetworkNeed: Equatable, CustomStringConvertible {
         let location = task.moduleLocation
         func need(_ kind: Kind) -> NetworkNeed { NetworkNeed(kind: kind, module: task.module, location: location) }
         if let why = unbundleableModules[task.module] { return [need(.unbundleable(why))] }
-        guard ["image", "container", "quadlet", "get_url", "package", "unarchive"].contains(task.module) else { return [] }
+        guard ["image", "container", "quadlet", "get_url", "package", "unarchive", "ollama_model"].contains(task.module) else { return [] }
         guard let items = renderedArguments(task, play: play, extraVars: extraVars) else {
             return [need(.unresolved("its arguments depend on run-time values (facts, registered results), so the bundle cannot tell what it fetches"))]
         }
@@ -127,6 +129,8 @@ public struct NetworkNeed: Equatable, CustomStringConvertible {
                     // An image built by a .build unit or one an image task loads is not fetched.
                     if !image.hasSuffix(".image") && !image.hasSuffix(".build") { needs.append(need(.image(image))) }
                 }
+            case "ollama_model" where !absent && (given(args, "source") ?? "registry") == "registry":
+                if let name = given(args, "name") { needs.append(need(.model(OllamaModelName(name)?.shortest ?? name))) }
             case "get_url":
                 if let url = given(args, "url") { needs.append(need(.url(url, checksum: given(args, "checksum")))) }
             case "package" where !absent:

@@ -6,28 +6,47 @@ import Foundation
 /// the package module installs from the bundle's repository itself (`packages`, given it as
 /// `RunOptions.offlinePackages` / `ModuleContext.offlinePackages`).
 ///
-/// CONTENTS lines: `image REF<TAB>PATH`, `url URL<TAB>PATH` and `packages DISTRIBUTION VERSION CODENAME ARCH<TAB>PATH`
-/// (the Packages file of the bundle's repository), paths inside the bundle.
+/// CONTENTS lines: `image REF<TAB>PATH`, `url URL<TAB>PATH`, `model NAME<TAB>PATH` (the model's manifest in
+/// the bundle's Ollama model store, `models/`) and `packages DISTRIBUTION VERSION CODENAME ARCH<TAB>PATH` (the
+/// Packages file of the bundle's repository), paths inside the bundle; and in an update bundle (`provision
+/// bundle --models NAME`), `expected KIND NAME` for what the play fetches that the host must hold already.
 public struct OfflineBundle: Sendable {
     public static let contentsFile = "CONTENTS"
+    /// The bundle's Ollama model store (manifests/HOST/NAMESPACE/MODEL/TAG, blobs/sha256-HEX).
+    public static let modelsFolder = "models"
 
     public var directory: String
     public var images: [String: String] = [:]
     public var urls: [String: String] = [:]
     /// The bundle's local package repository, when the play installs packages.
     public var packages: OfflinePackages?
+    /// Model (as Ollama writes it, `granite4:latest`) → its manifest inside the bundle.
+    public var models: [String: String] = [:]
+    /// What an update bundle leaves to the host: `image REF`, `url URL`, `model NAME`.
+    public var expected: Set<String> = []
 
-    public init(directory: String, images: [String: String] = [:], urls: [String: String] = [:]) {
+    public init(directory: String, images: [String: String] = [:], urls: [String: String] = [:],
+                models: [String: String] = [:], expected: Set<String> = []) {
         self.directory = directory
         self.images = images
         self.urls = urls
+        self.models = models
+        self.expected = expected
     }
 
-    static func contentsText(images: [String: String], urls: [String: String], packages: (target: PackageTarget, list: String)? = nil) -> String {
+    static func contentsText(images: [String: String], urls: [String: String], models: [String: String] = [:],
+                             expected: Set<String> = [], packages: (target: PackageTarget, list: String)? = nil) -> String {
         let lines = images.sorted { $0.key < $1.key }.map { "image \($0.key)\t\($0.value)" }
             + urls.sorted { $0.key < $1.key }.map { "url \($0.key)\t\($0.value)" }
+            + models.sorted { $0.key < $1.key }.map { "model \($0.key)\t\($0.value)" }
             + (packages.map { ["packages \($0.target.contentsKey)\t\($0.list)"] } ?? [])
+            + expected.sorted().map { "expected \($0)" }
         return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// The manifest path of a model inside the bundle (`models/manifests/registry.ollama.ai/library/granite4/latest`).
+    public static func modelManifest(_ name: OllamaModelName) -> String {
+        modelsFolder + "/manifests/" + name.manifestPath
     }
 
     /// Verifies every file against the MANIFEST, then reads CONTENTS.
@@ -38,6 +57,14 @@ public struct OfflineBundle: Sendable {
         guard manifest.entries.contains(where: { $0.path == contentsFile }),
               let text = try? String(contentsOfFile: absolute + "/" + contentsFile, encoding: .utf8) else { return bundle }
         for (number, line) in text.split(separator: "\n").enumerated() {
+            if line.hasPrefix("expected ") {
+                let what = line.dropFirst(9).split(separator: " ", maxSplits: 1)
+                guard what.count == 2, ["image", "url", "model"].contains(what[0]) else {
+                    throw BundleError("\(absolute)/\(contentsFile):\(number + 1): malformed line '\(line)'")
+                }
+                bundle.expected.insert(String(line.dropFirst(9)))
+                continue
+            }
             let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
             let head = parts.first?.split(separator: " ", maxSplits: 1).map(String.init) ?? []
             guard parts.count == 2, head.count == 2, manifest.entries.contains(where: { $0.path == parts[1] }) else {
@@ -53,6 +80,7 @@ public struct OfflineBundle: Sendable {
                 }
                 bundle.packages = OfflinePackages(repository: absolute + "/" + (parts[1] as NSString).deletingLastPathComponent,
                                                   target: target, names: OfflinePackages.names(inPackagesFile: list))
+            case "model": bundle.models[head[1]] = parts[1]
             default: throw BundleError("\(absolute)/\(contentsFile):\(number + 1): unknown kind '\(head[0])'")
             }
         }
@@ -63,14 +91,16 @@ public struct OfflineBundle: Sendable {
     public func missing(_ needs: [NetworkNeed]) -> [String] {
         needs.compactMap { need in
             switch need.kind {
-            case .image(let name) where images[name] == nil:
+            case .image(let name) where images[name] == nil && !expected.contains("image \(name)"):
                 return "\(need.location): offline: image \(name) is not in the bundle"
-            case .url(let url, _) where urls[url] == nil:
+            case .url(let url, _) where urls[url] == nil && !expected.contains("url \(url)"):
                 return "\(need.location): offline: \(url) is not in the bundle"
             case .packages(let names, _):
-                let absent = names.filter { !(packages?.names.contains($0) ?? false) }
+                let absent = names.filter { !(packages?.names.contains($0) ?? false) && !expected.contains("package \($0)") }
                 guard !absent.isEmpty else { return nil }
                 return "\(need.location): offline: package \(absent.joined(separator: ", ")) is not in the bundle"
+            case .model(let name) where models[name] == nil && !expected.contains("model \(name)"):
+                return "\(need.location): offline: model \(name) is not in the bundle"
             case .unbundleable(let why):
                 return "\(need.location): offline: \(need.module) reaches the network and is not in the bundle (\(why))"
             case .unresolved where need.isUnresolvedUnitImage:
@@ -123,6 +153,14 @@ public struct OfflineBundle: Sendable {
     func path(_ inside: String) -> Value { .unsafe(.string(directory + "/" + inside)) }
 
     func rewrite(_ task: Task, play: Play, extraVars: ValueDict) throws -> [Task] {
+        if task.module == "package", var args = task.arguments.dict, args["update_cache"] != nil || args["cache_valid_time"] != nil {
+            // No mirror answers offline: the index is not refreshed (what the bundle's play needs is installed already).
+            args["update_cache"] = nil
+            args["cache_valid_time"] = nil
+            var rewritten = task
+            rewritten.arguments = .dict(args)
+            return [rewritten]
+        }
         let needs = NetworkNeed.of(task, play: play, extraVars: extraVars)
         guard !needs.isEmpty, var args = task.arguments.dict else { return [task] }
         let fetched: [String] = needs.compactMap {
@@ -134,6 +172,10 @@ public struct OfflineBundle: Sendable {
         }
         let distinct = Array(Set(fetched)).sorted()
         switch task.module {
+        case "image" where distinct.allSatisfy({ images[$0] == nil && expected.contains("image \($0)") }),
+             "get_url" where distinct.allSatisfy({ urls[$0] == nil && expected.contains("url \($0)") }):
+            // An update bundle leaves it to the host: the task runs as written, and fails offline if it would fetch.
+            return [task]
         case "image":
             guard task.loop == nil, let name = distinct.first, let archive = images[name] else {
                 throw BundleError("\(task.moduleLocation): offline: an image task with a loop is not rewritten to its bundled archives yet; write one task per image")
@@ -182,10 +224,26 @@ public struct OfflineBundle: Sendable {
 
     // MARK: Run-time guard
 
+    /// The arguments a task runs with offline: an `ollama_model` pull of a bundled model becomes an import from
+    /// the bundle's model store (every blob's sha256 checked by the module); anything else is left as it is.
+    public func substituted(module: String, _ arguments: ModuleArguments) -> ModuleArguments {
+        guard module == "ollama_model", arguments.string("state") != "absent", (arguments.string("source") ?? "registry") == "registry",
+              let name = arguments.string("name").flatMap(OllamaModelName.init), models[name.shortest] != nil else { return arguments }
+        var values = arguments.values
+        values["source"] = .string(directory + "/" + OfflineBundle.modelsFolder)
+        values["remote_src"] = false
+        return ModuleArguments(values)
+    }
+
     /// Why a task must not run offline, judged on its rendered arguments and plan: a module that would
     /// reach the network for something not taken from the bundle. Nil when it may run.
     /// `packagesBundled`: the bundle holds a package repository, and the package module installs from it itself.
     public static func refusal(module: String, arguments: ModuleArguments, plan: Plan, packagesBundled: Bool = false) -> String? {
+        if module == "ollama_model", plan.isChanged || !plan.steps.isEmpty, arguments.string("state") != "absent",
+           (arguments.string("source") ?? "registry") == "registry" {
+            let name = arguments.string("name") ?? "?"
+            return "offline: model \(OllamaModelName(name)?.shortest ?? name) is not in the bundle (the host does not hold it, and it would be pulled)"
+        }
         let acts = plan.isChanged || !plan.steps.isEmpty
         if let why = NetworkNeed.unbundleableModules[module] {
             return "offline: \(module) reaches the network and is not in the bundle (\(why))"

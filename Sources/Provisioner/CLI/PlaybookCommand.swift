@@ -44,6 +44,7 @@ struct PlaybookCommand {
             run.offline = true
             run.offlinePackages = bundle.packages
             if run.checkMode { run.rootNeeds = RootNeed.invokingUser() }
+            run.bundle = bundle
         }
         let inventorySources = inventoryPaths(playbookDirectory: playbookDirectory, config: config)
         let inventory = try Inventory(sources: inventorySources, playbookDirectory: playbookDirectory)

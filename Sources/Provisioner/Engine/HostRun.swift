@@ -415,7 +415,8 @@ final class HostRun {
         guard let type = engine.registry.types[task.module] else {
             throw ModuleError("no module '\(task.moduleAsWritten)'")
         }
-        let arguments = try engine.validatedArguments(task, type: type, templar: templar)
+        var arguments = try engine.validatedArguments(task, type: type, templar: templar)
+        if engine.options.offline, let bundle = engine.options.bundle { arguments = bundle.substituted(module: task.module, arguments) }
         let module = try type.init(arguments)
         let checkMode = try task.common.checkMode.map { try isTrue($0, templar) } ?? engine.options.checkMode
         if checkMode && !type.supportsCheckMode {

@@ -185,7 +185,9 @@ extension HostRun {
         var requests: [String: (become: Become?, byTask: [(task: String, observations: [Observation])])] = [:]
         func collect(_ task: Task, _ type: any Module.Type, _ templar: Templar, key: String) throws {
             if try firstFalse(task.common.when, templar) != nil { return }
-            let module = try type.init(try engine.validatedArguments(task, type: type, templar: templar))
+            var arguments = try engine.validatedArguments(task, type: type, templar: templar)
+            if engine.options.offline, let bundle = engine.options.bundle { arguments = bundle.substituted(module: task.module, arguments) }
+            let module = try type.init(arguments)
             let checkMode = try task.common.checkMode.map { try isTrue($0, templar) } ?? engine.options.checkMode
             if checkMode && !type.supportsCheckMode { return }
             let context = engine.moduleContext(task: task, templar: templar, facts: facts, checkMode: checkMode,

@@ -16,6 +16,8 @@ public struct RunOptions: Sendable {
     public var offlinePackages: OfflinePackages?
     /// `install.sh --dry-run`: each planned action is listed, marked when it needs root (for local hosts).
     public var rootNeeds: RootNeed?
+    /// The bundle of `apply --bundle`, for what a task takes from it at run time (OfflineBundle.substituted).
+    public var bundle: OfflineBundle?
 
     public init() {}
 }

@@ -36,7 +36,8 @@ final class DeployManifestTests: XCTestCase {
         } else { XCTFail("the binary comes from its GitHub release") }
         let play = deploy.playbookText
         for expected in ["group: {name: \"ollama\", system: true}", "dest: \"/opt/ollama/bin/ollama\"", "mode: \"0755\"",
-                         "service: {name: \"ollama.service\", state: started, enabled: true, daemon_reload: true}"] {
+                         "register: deploy_unit_ollama_service",
+                         "service: {name: \"ollama.service\", state: started, enabled: true, daemon_reload: \"{{ deploy_unit_ollama_service is changed }}\"}"] {
             XCTAssertTrue(play.contains(expected), "\(expected) not in\n\(play)")
         }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("deploy-\(UUID().uuidString).yml")

@@ -76,6 +76,17 @@ final class ModuleAccountTests: XCTestCase {
         XCTAssertEqual(primary.failure, "Group nope does not exist")
     }
 
+    /// In check mode a group an earlier task would create does not exist yet (a bundle's --dry-run: group, then user).
+    func testCheckModePlansTheUserOfAGroupNotCreatedYet() throws {
+        let plan = try F.plan(try user(["name": "ollama", "group": "ollama", "system": true]), commands: [passwd: F.failed(2), groupProbe("ollama"): F.failed(2)],
+                              context: ModuleContext(checkMode: true))
+        XCTAssertNil(plan.failure)
+        XCTAssertEqual(plan.summaries, ["create user ollama (group ollama does not exist yet)"])
+        let numeric = try F.plan(try user(["name": "ollama", "group": "4242"]), commands: [passwd: F.failed(2), groupProbe("4242"): F.failed(2)],
+                                 context: ModuleContext(checkMode: true))
+        XCTAssertEqual(numeric.failure, "Group 4242 does not exist", "a gid is no group a task creates by that name")
+    }
+
     func testUserRemoval() throws {
         let module = try user(["name": "ollama", "state": "absent", "remove": true])
         XCTAssertEqual(module.observations(ModuleContext()), [.command(passwd)])

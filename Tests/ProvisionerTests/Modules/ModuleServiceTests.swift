@@ -93,6 +93,17 @@ final class ModuleServiceTests: XCTestCase {
         XCTAssertEqual(result.failure, "Could not find the requested service nginx: host")
     }
 
+    /// In check mode a unit that an earlier task installs is not there yet (a bundle's --dry-run: unit copied, then started).
+    func testCheckModePlansAUnitNotInstalledYet() throws {
+        var check = systemd
+        check.checkMode = true
+        let result = try F.plan(try service(["name": "nginx", "state": "started", "enabled": true]),
+                                commands: [enabledProbe: F.failed(1, "", "Failed to get unit file state for nginx.service: No such file or directory\n"),
+                                           activeProbe: F.failed(3, "inactive\n")], context: check)
+        XCTAssertNil(result.failure)
+        XCTAssertEqual(result.summaries, ["enable nginx (nginx is not installed yet)", "start nginx (nginx is not installed yet)"])
+    }
+
     func testWithoutSystemdItFailsCleanly() throws {
         let module = try service(["name": "nginx", "state": "started"])
         let context = ModuleContext(facts: ValueDict([("service_mgr", "openrc")]))

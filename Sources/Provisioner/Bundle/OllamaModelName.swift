@@ -1,19 +1,17 @@
-import Provisioner
-
 /// A model name as Ollama parses it (`model.ParseName`): `[host/][namespace/]model[:tag]`, with Ollama's
 /// defaults `registry.ollama.ai`, `library` and `latest`. Its parts become folders of the model store
 /// (`manifests/HOST/NAMESPACE/MODEL/TAG`), so only Ollama's own characters are accepted.
-struct OllamaModelName: Hashable, Sendable, CustomStringConvertible {
-    static let defaultHost = "registry.ollama.ai"
-    static let defaultNamespace = "library"
-    static let defaultTag = "latest"
+public struct OllamaModelName: Hashable, Sendable, CustomStringConvertible {
+    public static let defaultHost = "registry.ollama.ai"
+    public static let defaultNamespace = "library"
+    public static let defaultTag = "latest"
 
-    var host: String
-    var namespace: String
-    var model: String
-    var tag: String
+    public var host: String
+    public var namespace: String
+    public var model: String
+    public var tag: String
 
-    init(host: String = defaultHost, namespace: String = defaultNamespace, model: String, tag: String = defaultTag) {
+    public init(host: String = defaultHost, namespace: String = defaultNamespace, model: String, tag: String = defaultTag) {
         self.host = host
         self.namespace = namespace
         self.model = model
@@ -21,7 +19,7 @@ struct OllamaModelName: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// nil when `text` is no model name Ollama would accept.
-    init?(_ text: String) {
+    public init?(_ text: String) {
         var rest = Substring(text)
         var tag = OllamaModelName.defaultTag
         if let colon = rest.lastIndex(of: ":"), !rest[colon...].contains("/") {
@@ -46,20 +44,20 @@ struct OllamaModelName: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// How Ollama shows it (`/api/tags` names, `ollama list`): the default host and namespace left out.
-    var shortest: String {
+    public var shortest: String {
         if host == OllamaModelName.defaultHost {
             return (namespace == OllamaModelName.defaultNamespace ? "" : namespace + "/") + model + ":" + tag
         }
         return "\(host)/\(namespace)/\(model):\(tag)"
     }
 
-    var description: String { shortest }
+    public var description: String { shortest }
 
     /// The manifest's path in a model store, under `manifests/`.
-    var manifestPath: String { "\(host)/\(namespace)/\(model)/\(tag)" }
+    public var manifestPath: String { "\(host)/\(namespace)/\(model)/\(tag)" }
 
     /// Ollama compares names without regard to case.
-    func matches(_ other: OllamaModelName) -> Bool {
+    public func matches(_ other: OllamaModelName) -> Bool {
         [host, namespace, model, tag].map { $0.lowercased() } == [other.host, other.namespace, other.model, other.tag].map { $0.lowercased() }
     }
 }

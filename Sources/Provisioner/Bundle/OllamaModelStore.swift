@@ -1,24 +1,24 @@
 import Foundation
-import Provisioner
 
 /// An Ollama model store folder (`manifests/HOST/NAMESPACE/MODEL/TAG` + `blobs/sha256-HEX`), as Ollama keeps
-/// it under `~/.ollama/models` and as an offline site receives it: one model's manifest and the blobs it names.
-struct OllamaManifest: Equatable, Sendable {
-    struct Blob: Equatable, Sendable {
+/// it under `~/.ollama/models` and as an offline site receives it: one model's manifest and the blobs it names. In Provisioner: `provision bundle` copies
+/// models by it and the `ollama_model` module imports them.
+public struct OllamaManifest: Equatable, Sendable {
+    public struct Blob: Equatable, Sendable {
         /// The 64 hex digits of `sha256:HEX`.
-        var hex: String
-        var size: Int
-        var file: String { "sha256-" + hex }
+        public var hex: String
+        public var size: Int
+        public var file: String { "sha256-" + hex }
     }
 
     /// The config blob and the layers, each once.
-    var blobs: [Blob]
+    public var blobs: [Blob]
     /// sha256 of the manifest file: the ID Ollama lists.
-    var digest: String
-    var bytes: [UInt8]
+    public var digest: String
+    public var bytes: [UInt8]
 
     /// Reads a manifest (Docker distribution JSON: `config` and `layers`, each with `digest` and `size`).
-    init(_ bytes: [UInt8], path: String) throws {
+    public init(_ bytes: [UInt8], path: String) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
             throw ModuleError("\(path) is not a model manifest (JSON with config and layers)")
         }
@@ -38,10 +38,10 @@ struct OllamaManifest: Equatable, Sendable {
         digest = SHA256.hex(bytes)
     }
 
-    var totalSize: Int { blobs.reduce(0) { $0 + $1.size } }
+    public var totalSize: Int { blobs.reduce(0) { $0 + $1.size } }
 
     /// Whether a listed ID (12 or 64 hex digits, `sha256:` or not) is this manifest's.
-    func isListed(as id: String) -> Bool {
+    public func isListed(as id: String) -> Bool {
         let hex = id.hasPrefix("sha256:") ? String(id.dropFirst(7)) : id
         return hex.count >= 12 && digest.hasPrefix(hex.lowercased())
     }
@@ -49,7 +49,7 @@ struct OllamaManifest: Equatable, Sendable {
 
 extension Int {
     /// Decimal units, as Ollama prints sizes (3.1 MB).
-    var decimalBytes: String {
+    public var decimalBytes: String {
         for (unit, scale) in [("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)] where Double(self) >= scale {
             let value = Double(self) / scale
             return (value >= 10 ? String(Int(value)) : String(format: "%.1f", value)) + " " + unit
