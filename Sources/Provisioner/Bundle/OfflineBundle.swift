@@ -36,11 +36,11 @@ public struct OfflineBundle: Sendable {
 
     static func contentsText(images: [String: String], urls: [String: String], models: [String: String] = [:],
                              expected: Set<String> = [], packages: (target: PackageTarget, list: String)? = nil) -> String {
-        let lines = images.sorted { $0.key < $1.key }.map { "image \($0.key)\t\($0.value)" }
-            + urls.sorted { $0.key < $1.key }.map { "url \($0.key)\t\($0.value)" }
-            + models.sorted { $0.key < $1.key }.map { "model \($0.key)\t\($0.value)" }
-            + (packages.map { ["packages \($0.target.contentsKey)\t\($0.list)"] } ?? [])
-            + expected.sorted().map { "expected \($0)" }
+        var lines: [String] = images.sorted { $0.key < $1.key }.map { "image \($0.key)\t\($0.value)" }
+        lines += urls.sorted { $0.key < $1.key }.map { "url \($0.key)\t\($0.value)" }
+        lines += models.sorted { $0.key < $1.key }.map { "model \($0.key)\t\($0.value)" }
+        if let packages { lines.append("packages \(packages.target.contentsKey)\t\(packages.list)") }
+        lines += expected.sorted().map { "expected \($0)" }
         return lines.map { $0 + "\n" }.joined()
     }
 
