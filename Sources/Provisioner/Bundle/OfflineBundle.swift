@@ -59,7 +59,7 @@ public struct OfflineBundle: Sendable {
         for (number, line) in text.split(separator: "\n").enumerated() {
             if line.hasPrefix("expected ") {
                 let what = line.dropFirst(9).split(separator: " ", maxSplits: 1)
-                guard what.count == 2, ["image", "url", "model"].contains(what[0]) else {
+                guard what.count == 2, ["image", "url", "model", "package"].contains(what[0]) else {
                     throw BundleError("\(absolute)/\(contentsFile):\(number + 1): malformed line '\(line)'")
                 }
                 bundle.expected.insert(String(line.dropFirst(9)))
