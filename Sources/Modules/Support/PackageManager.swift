@@ -246,13 +246,18 @@ enum PackageManager: String, Sendable {
         return nil
     }
 
-    /// Refreshes the package index (`apt-get update`, `dnf makecache`).
+    /// Refreshes the package index (`apt-get update`, `dnf makecache`). apt's success is recorded in the
+    /// update-success-stamp that `cache_valid_time` reads: an update that finds nothing new leaves the lists'
+    /// times as they were, and without the stamp (Debian installs nothing that writes it) every later run
+    /// would find the index stale and refresh it again.
     func refreshCommand(_ options: Options = Options()) -> Command {
         switch self {
-        case .apt: return Command(["apt-get", "update", "-q"])
+        case .apt: return Command(PackageManager.aptRefresh, label: "apt-get update -q")
         case .dnf: return Command(["dnf", "makecache"] + options.dnfRepos)
         }
     }
+
+    static let aptRefresh = ["/bin/sh", "-c", "apt-get update -q || exit; mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/update-success-stamp"]
 
     /// When apt's index was last refreshed (Ansible's update-success-stamp, else the lists folder), then now.
     /// Lists without any package index (an image's cleaned cache) count as never updated: a recent folder

@@ -85,7 +85,7 @@ final class ModulePackageTests: XCTestCase {
         let plan = try F.plan(module, commands: [dpkg(["bash", "coreutils"]): dpkgAnswer(["bash\tii \t5.2\tamd64", "coreutils\thi \t9.1-1\tamd64"])],
                               context: apt)
         XCTAssertFalse(plan.isChanged)
-        XCTAssertEqual(plan.steps.map(\.command), [Command(["apt-get", "update", "-q"])])
+        XCTAssertEqual(plan.steps.map(\.command), [Command(PackageManager.aptRefresh, label: "apt-get update -q")])
         XCTAssertEqual(plan.result["cache_updated"], true)
         let refreshed = plan.steps[0].interpret(StepRun(output: F.ok("Reading package lists...\n")))
         XCTAssertFalse(refreshed.changed)
@@ -97,7 +97,7 @@ final class ModulePackageTests: XCTestCase {
     func testUpdateCacheComesBeforeTheInstall() throws {
         let module = try package(["name": "curl", "update_cache": true])
         let plan = try F.plan(module, commands: [dpkg(["curl"]): dpkgAnswer([], unknown: true)], context: apt)
-        XCTAssertEqual(plan.steps.map(\.command), [Command(["apt-get", "update", "-q"])])
+        XCTAssertEqual(plan.steps.map(\.command), [Command(PackageManager.aptRefresh, label: "apt-get update -q")])
         XCTAssertEqual(plan.actions, [aptInstall(["curl"])])
         XCTAssertEqual(plan.result["cache_updated"], true)
     }
@@ -107,7 +107,7 @@ final class ModulePackageTests: XCTestCase {
         XCTAssertEqual(module.observations(apt), [])
         let plan = try F.plan(module, context: apt)
         XCTAssertEqual(plan.summaries, ["update the package index"])
-        XCTAssertEqual(plan.actions, [.run(Command(["apt-get", "update", "-q"]))])
+        XCTAssertEqual(plan.actions, [.run(Command(PackageManager.aptRefresh, label: "apt-get update -q"))])
         // cache_valid_time: the stamp of the last update against the host's clock.
         let valid = try package(["cache_valid_time": 3600])
         XCTAssertEqual(valid.observations(apt), [.command(PackageManager.aptCacheAge)])
