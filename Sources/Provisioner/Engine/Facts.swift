@@ -34,7 +34,6 @@ public enum Facts {
     echo "users=$us"
     """#
 
-
     /// The observation that gathers them; `podman` is the version last seen for a podman binary
     /// (its `stat` line), which the host confirms or replaces.
     static func observation(podman known: (binary: String, version: String)? = nil) -> Observation {
