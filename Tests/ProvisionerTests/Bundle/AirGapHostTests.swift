@@ -49,11 +49,7 @@ final class AirGapHostTests: XCTestCase {
     }
 
     func models(on port: Int) throws -> [String]? {
-        let response = try exec("exec 3<>/dev/tcp/127.0.0.1/\(port) && printf 'GET /api/tags HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3").stdout
-        guard let body = response.components(separatedBy: "\r\n\r\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
-              let models = object["models"] as? [[String: Any]] else { return nil }
-        return models.compactMap { $0["name"] as? String }.sorted()
+        OllamaTestHost.modelNames(inTagsResponse: try exec("exec 3<>/dev/tcp/127.0.0.1/\(port) && printf 'GET /api/tags HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3").stdout)
     }
 
     func changes(_ result: TestSupport.Result) -> [String] {
@@ -270,6 +266,19 @@ final class AirGapHostTests: XCTestCase {
         defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
         for _ in 0..<50 where try TestSupport.run("/usr/bin/curl", ["-fs", "-o", "/dev/null", "http://127.0.0.1:\(port)/ollama-linux-amd64"]).status != 0 { usleep(100_000) }
 
+        /// A component this test's HTTP server serves, as the seed writes one.
+        func served(_ type: String, _ name: String, file: String, source: String, installPath: String) throws -> String {
+            """
+            [[components]]
+            type = "\(type)"
+            name = "\(name)"
+            source.type = "url"
+            source.url = "http://127.0.0.1:\(port)/\(file)"
+            source.checksum = "sha256:\(try BundleIO.sha256(source).sha256)"
+            install_path = "\(installPath)"
+
+            """
+        }
         var toml = """
         # AirGapDeploy.ollama.toml (seed 003's shape; the components served by this test's HTTP server)
         [package]
@@ -282,26 +291,11 @@ final class AirGapHostTests: XCTestCase {
         user = "ollama"
         group = "ollama"
 
-        [[components]]
-        type = "external-binary"
-        name = "ollama"
-        source.type = "url"
-        source.url = "http://127.0.0.1:\(port)/ollama-linux-amd64"
-        source.checksum = "sha256:\(try BundleIO.sha256(www + "/ollama-linux-amd64").sha256)"
-        install_path = "bin/ollama"
 
         """
+        toml += try served("external-binary", "ollama", file: "ollama-linux-amd64", source: www + "/ollama-linux-amd64", installPath: "bin/ollama")
         for file in files {
-            toml += """
-            [[components]]
-            type = "model-file"
-            name = "\(file.name)"
-            source.type = "url"
-            source.url = "http://127.0.0.1:\(port)/\(file.name)"
-            source.checksum = "sha256:\(try BundleIO.sha256(file.source).sha256)"
-            install_path = "\(file.inside)"
-
-            """
+            toml += try served("model-file", file.name, file: file.name, source: file.source, installPath: file.inside)
         }
         toml += #"""
         # Optional: Mistral model

@@ -103,7 +103,11 @@ struct OllamaTestHost {
 
     /// GET /api/tags on a port of the host, from the host (bash's /dev/tcp: the host has no curl): the models' names.
     func models(on port: Int) throws -> [String]? {
-        let response = try run("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port) && printf \"GET /api/tags HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3'").stdout
+        OllamaTestHost.modelNames(inTagsResponse: try run("bash -c 'exec 3<>/dev/tcp/127.0.0.1/\(port) && printf \"GET /api/tags HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3'").stdout)
+    }
+
+    /// The models' names, sorted, in an HTTP response to GET /api/tags; nil when it holds no model list.
+    static func modelNames(inTagsResponse response: String) -> [String]? {
         guard let body = response.components(separatedBy: "\r\n\r\n").last,
               let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
               let models = object["models"] as? [[String: Any]] else { return nil }
