@@ -93,7 +93,7 @@ struct PackageModule: Module {
         let native = nativeNames(manager)
         var wanted: [Observation] = native.isEmpty ? [] : [.command(manager.installedProbe(native))]
         if state == .latest, !native.isEmpty { wanted.append(.command(upgradeProbe(manager, native, context))) }
-        if updateCache && manager == .apt && cacheValidTime > 0 { wanted.append(.command(PackageManager.aptCacheAge)) }
+        if updateCache && !context.offline && manager == .apt && cacheValidTime > 0 { wanted.append(.command(PackageManager.aptCacheAge)) }
         if let upgrade, manager == .apt { wanted.append(.command(PackageManager.aptSimulation(PackageManager.upgradeWords(upgrade)))) }
         if autoremove && native.isEmpty { wanted.append(.command(manager.autoremoveProbe(options))) }
         return wanted
@@ -112,8 +112,8 @@ struct PackageModule: Module {
             return .failed("offline: upgrade (of the whole system) needs the package mirror, which is not in the bundle; "
                 + "the bundle holds the packages the play names")
         }
-        // Offline, the bundle's repository is the index: there is nothing to refresh.
-        let refresh = updateCache && offline == nil && !cacheIsFresh(observed, manager)
+        // Offline no mirror answers, and the bundle's repository (if any) is the index: there is nothing to refresh.
+        let refresh = updateCache && !context.offline && !cacheIsFresh(observed, manager)
         if manager == .apt { result["cache_updated"] = .bool(refresh) }
         // The index refresh: the whole task (a change with apt, as Ansible reports it), or its first step.
         if native.isEmpty && upgrade == nil && !autoremove {

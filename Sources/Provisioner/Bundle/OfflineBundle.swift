@@ -153,14 +153,6 @@ public struct OfflineBundle: Sendable {
     func path(_ inside: String) -> Value { .unsafe(.string(directory + "/" + inside)) }
 
     func rewrite(_ task: Task, play: Play, extraVars: ValueDict) throws -> [Task] {
-        if task.module == "package", var args = task.arguments.dict, args["update_cache"] != nil || args["cache_valid_time"] != nil {
-            // No mirror answers offline: the index is not refreshed (what the bundle's play needs is installed already).
-            args["update_cache"] = nil
-            args["cache_valid_time"] = nil
-            var rewritten = task
-            rewritten.arguments = .dict(args)
-            return [rewritten]
-        }
         let needs = NetworkNeed.of(task, play: play, extraVars: extraVars)
         guard !needs.isEmpty, var args = task.arguments.dict else { return [task] }
         let fetched: [String] = needs.compactMap {

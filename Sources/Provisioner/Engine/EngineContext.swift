@@ -78,6 +78,7 @@ final class EngineContext: @unchecked Sendable {
             },
             renderTemplate: { text, name in try templar.renderTemplate(text, name: name) },
             locateControllerFileOnHost: onController ? locate : nil)
+        context.offline = options.offline
         if var packages = options.offlinePackages {
             // The repository is a folder of this machine: a host reached over ssh (or a delegate) does not have it.
             packages.onThisMachine = onController

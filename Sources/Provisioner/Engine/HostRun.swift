@@ -461,9 +461,8 @@ final class HostRun {
         outcome.result["changed"] = .bool(plan.isChanged)
         if checkMode, let judge = engine.options.rootNeeds {
             // Judged from this machine's files: only for the local connection.
-            let local = target.map { $0.transport is LocalTransport } ?? (connection is LocalConnection)
             outcome.planned = plan.changes.flatMap(\.actions).map { action in
-                action.summary + ((local ? judge.reason(action, become: runAs?.user) : nil).map { "  [needs root: \($0)]" } ?? "")
+                action.summary + ((onController ? judge.reason(action, become: runAs?.user) : nil).map { "  [needs root: \($0)]" } ?? "")
             }
         }
         try runSteps(plan.steps, as: runAs, checkMode: checkMode, into: &outcome, via: target?.transport, environment: environment)

@@ -59,6 +59,8 @@ public struct ModuleContext: Sendable {
     /// Where a controller file is when the host is the controller itself (nil otherwise): a module
     /// that would copy a large file (an image archive) uses it in place instead.
     public var locateControllerFileOnHost: (@Sendable (_ path: String, _ kind: ControllerFileKind) throws -> String)?
+    /// `apply --bundle`: no network is reached (a package index is not refreshed).
+    public var offline = false
     /// `apply --bundle`: the bundle's package repository; packages come from it only (no mirror is reached).
     public var offlinePackages: OfflinePackages?
 

@@ -181,18 +181,6 @@ final class BundleModelTests: XCTestCase {
         XCTAssertTrue(usage.stderr.contains("--models-from pulls into a server's model store"), usage.stderr)
     }
 
-    func testOfflinePackageTasksDoNotRefreshTheIndex() throws {
-        let play = try writePlay(models: [], extra: """
-            - package: {name: [podman], state: present, update_cache: true, cache_valid_time: 3600}
-        """)
-        let loader = PlaybookLoader(resolveModule: { $0 }, moduleNames: ["ollama_model", "package"])
-        let rewritten = try OfflineBundle(directory: "/media/b").rewrite(try loader.loadPlaybook(play), extraVars: ValueDict())
-        var tasks: [Task] = []
-        NetworkNeed.gather(rewritten.plays[0].tasks, into: &tasks)
-        let package = try XCTUnwrap(tasks.first { $0.module == "package" })
-        XCTAssertEqual(package.arguments.dict?.map(\.key).sorted(), ["name", "state"], "no mirror answers offline: no index refresh")
-    }
-
     func testOfflineMissingRefusalAndSubstitution() throws {
         let location = SourceLocation(file: "site.yml", line: 9, column: 7)
         let bundle = OfflineBundle(directory: "/media/b", models: ["granite4:latest": "models/manifests/registry.ollama.ai/library/granite4/latest"],

@@ -18,6 +18,7 @@ final class BundlePackagesTests: XCTestCase {
 
     func offline(_ facts: ValueDict, names: Set<String> = ["jq", "libjq1", "libonig5"], local: Bool = true) -> ModuleContext {
         var context = ModuleContext(facts: facts)
+        context.offline = true
         var packages = OfflinePackages(repository: "/media/usb/bundle/packages", target: bookworm, names: names)
         packages.onThisMachine = local
         context.offlinePackages = packages
@@ -117,6 +118,22 @@ final class BundlePackagesTests: XCTestCase {
         XCTAssertEqual(command.environment["DEBIAN_FRONTEND"], "noninteractive")
         XCTAssertTrue(PackageManager.offlineScript.contains("deb [trusted=yes] file:$d/repo ./"))
         XCTAssertTrue(PackageManager.offlineScript.contains("Dir::Etc::SourceParts=$d/parts"), "the host's own sources are not read")
+    }
+
+    func testOfflineTheIndexIsNotRefreshedWithOrWithoutBundledPackages() throws {
+        let module = try F.make(PackageModule.self, ["name": "jq", "update_cache": true, "cache_valid_time": 3600])
+        let installed = CommandOutput(status: 0, stdout: "jq\tii \t1.6-2.1+deb12u3\tamd64\n")
+        let stale = F.ok("1700000000\n1700003601\n")
+        let online = try F.plan(module, commands: [dpkgJq: installed, PackageManager.aptCacheAge: stale], context: ModuleContext(facts: facts("12", "bookworm")))
+        XCTAssertEqual(online.steps.map(\.summary), ["refresh the package index"], "the control: online a stale index is refreshed")
+        var noPackages = ModuleContext(facts: facts("12", "bookworm"))
+        noPackages.offline = true
+        for context in [noPackages, offline(facts("12", "bookworm"))] {
+            XCTAssertFalse(module.observations(context).contains(.command(PackageManager.aptCacheAge)))
+            let plan = try F.plan(module, commands: [dpkgJq: installed], context: context)
+            XCTAssertNil(plan.failure)
+            XCTAssertTrue(plan.steps.isEmpty && plan.changes.isEmpty, "no mirror answers offline: \(plan.steps.map(\.summary))")
+        }
     }
 
     func testOfflineInstalledPackageIsUnchanged() throws {
