@@ -4,13 +4,78 @@ import Provisioner
 /// Podman's own listings of images and containers, one command per scope (root's podman, each user's):
 /// the observation is the same for every task of that scope, so the engine reads it once per round trip
 /// however many image and container tasks the play has.
+///
+/// A listing is a remembered probe (`RememberedProbe`): podman's start-up is most of a converged host's
+/// round trip, while what its answer depends on can be seen through `stat`. The stamp is made of
+/// - podman's binary and configuration files (they say where the store is), and
+/// - the store's files a listing reads: the image store's `images.json`; for containers the container
+///   store's files and podman's database (`db.sql`, `bolt_state.db`), which every state change writes,
+///   and the conmon processes alive, zombies not counted (a container that died with its monitor is not
+///   written down yet);
+/// - the boot (runtime state starts over).
+/// Where the store is comes from `podman info` when there is no stamp or the configuration moved. A
+/// transient store (its database is elsewhere), additional image stores, or a user whose home
+/// /etc/passwd does not name get no stamp: podman is asked every time.
 enum PodmanProbe {
     /// Prints "missing" when podman is not installed (yet), "nouser" when the scope's user does not exist
-    /// (yet: check mode on a fresh host); else the listing as JSON.
+    /// (yet: check mode on a fresh host); else the listing as JSON (see the type's comment for `@same`).
     static let listScript = #"""
-    what=$1; shift
+    expected=$1 what=$2; shift 2
     command -v podman >/dev/null 2>&1 || { echo missing; exit 0; }
     [ $# -ge 5 ] && ! id -u -- "$5" >/dev/null 2>&1 && { echo nouser; exit 0; }
+    nl='
+    '
+    sep="$nl--$nl"
+    stats() {
+      IFS=$nl; set -f; set -- $1; unset IFS; set +f
+      [ $# -eq 0 ] || LC_ALL=C stat -c '%n %i %s %.9Y' -- "$@" 2>&1
+    }
+    live() {
+      stats "$1"
+      read -r b </proc/sys/kernel/random/boot_id && echo "boot $b"
+      [ "$what" = containers ] || return 0
+      for d in /proc/[0-9]*; do
+        read -r c 2>/dev/null <"$d/stat" || continue
+        case $c in *' (conmon) '[!Z]*) echo "conmon ${d#/proc/}" ;; esac
+      done
+    }
+    conf="$(command -v podman)"
+    for f in storage.conf containers.conf containers.conf.d; do conf="$conf$nl/etc/containers/$f"; done
+    conf="$conf$nl/usr/share/containers/storage.conf$nl/usr/share/containers/containers.conf"
+    # A user's own files (root's podman reads its containers.conf too).
+    home=${HOME:-/root}
+    if [ $# -ge 5 ]; then
+      home=
+      while IFS=: read -r n _ _ _ _ h _; do [ "$n" = "$5" ] && { home=$h; break; }; done </etc/passwd
+    fi
+    for f in storage.conf containers.conf containers.conf.d; do conf="$conf$nl$home/.config/containers/$f"; done
+    [ -n "$home" ] || conf=
+    paths=
+    if [ -n "$conf" ]; then
+      cstat=$(stats "$conf")
+      case $expected in
+        *"$sep"*"$sep"*)
+          paths=${expected%%"$sep"*} rest=${expected#*"$sep"}
+          if [ "${rest%%"$sep"*}" = "$cstat" ]; then
+            [ "$paths$sep$cstat$sep$(live "$paths")" = "$expected" ] && { echo @same; exit 0; }
+          else
+            paths=
+          fi ;;
+      esac
+      if [ -z "$paths" ] && info=$("$@" podman info --format '{{json .Store}}' 2>/dev/null); then
+        g=$(printf '%s' "$info" | sed -n 's/.*"graphRoot":"\([^"\\]*\)".*/\1/p')
+        d=$(printf '%s' "$info" | sed -n 's/.*"graphDriverName":"\([^"\\]*\)".*/\1/p')
+        case $info in *'"transientStore":true'*|*imagestore*) g= ;; esac
+        if [ -n "$g" ] && [ -n "$d" ]; then
+          case $what in
+            images) paths="$g/$d-images/images.json" ;;
+            containers) [ -e "$g/db.sql" ] || [ -e "$g/libpod/bolt_state.db" ] \
+              && paths="$g/$d-containers/containers.json$nl$g/$d-containers/volatile-containers.json$nl$g/db.sql$nl$g/db.sql-wal$nl$g/libpod/bolt_state.db" ;;
+          esac
+        fi
+      fi
+      [ -z "$paths" ] || printf '@stamp %s\n' "$(printf '%s' "$paths$sep$cstat$sep$(live "$paths")" | base64 -w0)"
+    fi
     case $what in
       images) exec "$@" podman images --format json ;;
       containers) exec "$@" podman ps --all --format json ;;
@@ -18,11 +83,11 @@ enum PodmanProbe {
     """#
 
     static func images(_ scope: PodmanScope) -> Observation {
-        .command(["/bin/sh", "-c", listScript, "podman-list", "images"] + scope.runner)
+        .command(RememberedProbe.command(listScript, ["images"] + scope.runner))
     }
 
     static func containers(_ scope: PodmanScope) -> Observation {
-        .command(["/bin/sh", "-c", listScript, "podman-list", "containers"] + scope.runner)
+        .command(RememberedProbe.command(listScript, ["containers"] + scope.runner))
     }
 
     struct Image: Equatable, Sendable {
@@ -63,7 +128,8 @@ enum PodmanProbe {
 
     static func parse<Entry>(_ output: CommandOutput?, what: String, owner: String,
                              _ entry: ([String: Any]) -> Entry?) throws -> Listing<Entry> {
-        guard let output else { throw ModuleError("\(owner) podman \(what) were not read") }
+        // Where the probe ran without the engine's memory (a delegated task), its stamp line is still there.
+        guard let output = output.map({ RememberedProbe.split($0).answer }) else { throw ModuleError("\(owner) podman \(what) were not read") }
         if output.status == 0, output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "missing" { return .podmanMissing }
         if output.status == 0, output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "nouser" { return .userMissing }
         guard output.status == 0,

@@ -130,15 +130,8 @@ public struct FactsMemory: Sendable {
 
     /// The memory for `host` (a transport's name), or nil where there is no home to keep it in.
     public init?(host: String, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let base: String
-        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
-            base = xdg
-        } else if let home = environment["HOME"], home.hasPrefix("/") {
-            base = home + "/.cache"
-        } else {
-            return nil
-        }
-        file = "\(base)/provision/facts/\(SHA256.hex(Array(host.utf8)).prefix(32))"
+        guard let folder = ControllerCache.folder("facts", environment: environment) else { return nil }
+        file = "\(folder)/\(SHA256.hex(Array(host.utf8)).prefix(32))"
     }
 
     /// The facts script's output as last stored, its facts and podman's binary and version in it.
@@ -157,11 +150,6 @@ public struct FactsMemory: Sendable {
     /// Best effort: a memory that cannot be written only costs the next run a round trip.
     func store(_ output: String) {
         guard load()?.output != output else { return }
-        let folder = (file as NSString).deletingLastPathComponent
-        guard (try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
-                                                       attributes: [.posixPermissions: 0o700])) != nil else { return }
-        let temporary = "\(file).\(getpid()).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(output.utf8), attributes: [.posixPermissions: 0o600]) else { return }
-        if rename(temporary, file) != 0 { unlink(temporary) }
+        ControllerCache.write(Data(output.utf8), to: file)
     }
 }

@@ -102,7 +102,11 @@ final class HostRun {
     func observe(_ requests: [Observation], for key: String, as become: Become?) throws -> Observations {
         let transport = try transport(become)
         // In place: a copy taken out of the dictionary would make every mutation copy the whole cache (O(N²) loops).
-        return try caches[HostRun.key(become), default: ObservationCache()].observe(requests, for: key, via: transport)
+        return try caches[HostRun.key(become), default: newCache(become, transport)].observe(requests, for: key, via: transport)
+    }
+
+    func newCache(_ become: Become?, _ transport: Transport) -> ObservationCache {
+        ObservationCache(memory: ObservationMemory(host: transport.name, user: HostRun.key(become)))
     }
 
     func setCache(_ cache: ObservationCache, for user: String) { caches[user] = cache }

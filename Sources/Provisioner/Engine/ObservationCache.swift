@@ -15,6 +15,8 @@
 /// used, halving while a later change spoils them or there is nothing to read), which keeps
 /// round trips few after an isolated change and the reads linear when every task changes something.
 struct ObservationCache {
+    /// The answers of remembered probes from earlier runs (`ObservationMemory`).
+    private var memory: ObservationMemory?
     private var known = Observations()
     /// The epoch each observation was last read in; invalidations advance the epoch.
     private var readAt: [Observation: Int] = [:]
@@ -38,6 +40,8 @@ struct ObservationCache {
     private var unlocated: Set<Observation> = []
     /// Folders as tasks name them -> where they really are, learned from what was observed.
     private var physicalFolders: [String: String] = [:]
+
+    init(memory: ObservationMemory? = nil) { self.memory = memory }
 
     mutating func prefetch(_ requests: [(task: String, observations: [Observation])], via transport: Transport) throws {
         order = requests.map(\.task)
@@ -129,7 +133,7 @@ struct ObservationCache {
         for case .file(let path, false) in requests where readAt[.file(path: path, content: true)] != nil {
             batch.insert(.file(path: path, content: true))
         }
-        let observed = try transport.observe(Array(batch))
+        let observed = try memory?.observe(Array(batch), via: transport) ?? transport.observe(Array(batch))
         known.merge(observed)
         for observation in batch {
             readAt[observation] = epoch

@@ -242,8 +242,8 @@ extension HostRun {
         if let extra { requests[HostRun.key(playUser), default: (playUser, [])].byTask.insert(("", [extra]), at: 0) }
         var answer = Observations()
         for (user, group) in requests {
-            var cache = ObservationCache()
             let transport = try transport(group.become)
+            var cache = newCache(group.become, transport)
             try cache.prefetch(group.byTask, via: transport)
             if let extra, user == HostRun.key(playUser) { answer = try cache.observe([extra], for: "", via: transport) }
             setCache(cache, for: user)
