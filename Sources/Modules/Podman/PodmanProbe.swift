@@ -39,18 +39,20 @@ enum PodmanProbe {
         case $c in *' (conmon) '[!Z]*) echo "conmon ${d#/proc/}" ;; esac
       done
     }
-    conf="$(command -v podman)"
-    for f in storage.conf containers.conf containers.conf.d; do conf="$conf$nl/etc/containers/$f"; done
-    conf="$conf$nl/usr/share/containers/storage.conf$nl/usr/share/containers/containers.conf"
-    # A user's own files (root's podman reads its containers.conf too).
-    home=${HOME:-/root}
-    if [ $# -ge 5 ]; then
-      home=
-      while IFS=: read -r n _ _ _ _ h _; do [ "$n" = "$5" ] && { home=$h; break; }; done </etc/passwd
+    conf= paths=
+    if [ "$expected" != - ]; then
+      conf="$(command -v podman)"
+      for f in storage.conf containers.conf containers.conf.d; do conf="$conf$nl/etc/containers/$f"; done
+      conf="$conf$nl/usr/share/containers/storage.conf$nl/usr/share/containers/containers.conf"
+      # A user's own files (root's podman reads its containers.conf too).
+      home=${HOME:-/root}
+      if [ $# -ge 5 ]; then
+        home=
+        while IFS=: read -r n _ _ _ _ h _; do [ "$n" = "$5" ] && { home=$h; break; }; done </etc/passwd
+      fi
+      for f in storage.conf containers.conf containers.conf.d; do conf="$conf$nl$home/.config/containers/$f"; done
+      [ -n "$home" ] || conf=
     fi
-    for f in storage.conf containers.conf containers.conf.d; do conf="$conf$nl$home/.config/containers/$f"; done
-    [ -n "$home" ] || conf=
-    paths=
     if [ -n "$conf" ]; then
       cstat=$(stats "$conf")
       case $expected in
@@ -128,8 +130,7 @@ enum PodmanProbe {
 
     static func parse<Entry>(_ output: CommandOutput?, what: String, owner: String,
                              _ entry: ([String: Any]) -> Entry?) throws -> Listing<Entry> {
-        // Where the probe ran without the engine's memory (a delegated task), its stamp line is still there.
-        guard let output = output.map({ RememberedProbe.split($0).answer }) else { throw ModuleError("\(owner) podman \(what) were not read") }
+        guard let output else { throw ModuleError("\(owner) podman \(what) were not read") }
         if output.status == 0, output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "missing" { return .podmanMissing }
         if output.status == 0, output.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "nouser" { return .userMissing }
         guard output.status == 0,

@@ -3,13 +3,15 @@ import Foundation
 /// A probe whose answer the controller keeps between runs, for a probe that is costly to run (podman's
 /// start-up: ~50 ms of a converged host's round trip) while a few `stat`s tell whether its answer moved.
 ///
-/// Its script's first argument is the stamp it printed last time ("-": none). On the host it works out
-/// the stamp again and prints `@same` when it equals that one; otherwise `@stamp BASE64` (when it can
-/// tell a stamp) and then its whole answer. A task sees the answer either way (`ObservationMemory`).
+/// Its script's first argument is the stamp it printed last time ("+": none kept yet; "-": no memory, so
+/// no stamp is wanted and none is worked out). On the host it works out the stamp again and prints
+/// `@same` when it equals that one; otherwise `@stamp BASE64` (when it can tell a stamp) and then its
+/// whole answer. A task sees the answer either way (`ObservationMemory`).
 public enum RememberedProbe {
     static let name = "provision-remembered"
 
-    /// The probe as modules observe it: `/bin/sh -c SCRIPT` with "-" as the stamp, then `arguments`.
+    /// The probe as modules observe it: `/bin/sh -c SCRIPT` with "-" as the stamp (run as it is where there
+    /// is no memory: a delegated task), then `arguments`.
     public static func command(_ script: String, _ arguments: [String]) -> [String] {
         ["/bin/sh", "-c", script, name, "-"] + arguments
     }
@@ -17,7 +19,7 @@ public enum RememberedProbe {
     static func isRemembered(_ argv: [String]) -> Bool { argv.count >= 5 && argv[3] == name }
 
     /// The answer without its `@stamp` line, and the stamp it told.
-    public static func split(_ output: CommandOutput) -> (stamp: String?, answer: CommandOutput) {
+    static func split(_ output: CommandOutput) -> (stamp: String?, answer: CommandOutput) {
         guard output.stdout.hasPrefix("@stamp ") else { return (nil, output) }
         let line = output.stdout.prefix { $0 != "\n" }
         var answer = output
@@ -57,20 +59,17 @@ struct ObservationMemory {
         guard !remembered.isEmpty else { return try transport.observe(requests) }
         if entries == nil { entries = load() }
         var sent: [[String]: [String]] = [:]
-        let rewritten = requests.map { request -> Observation in
-            guard case .command(let argv) = request, RememberedProbe.isRemembered(argv),
-                  let stamp = entries?[Self.key(argv)]?.stamp else { return request }
+        for argv in remembered {
             var stamped = argv
-            stamped[4] = stamp
+            stamped[4] = entries?[Self.key(argv)]?.stamp ?? "+"
             sent[argv] = stamped
-            return .command(stamped)
         }
+        let rewritten = requests.map { request in sent[request.argv].map { Observation.command($0) } ?? request }
         var observed = try transport.observe(rewritten)
         var changed = false
         for argv in remembered {
             let key = Self.key(argv)
-            let asSent = sent[argv] ?? argv
-            guard let output = observed.commands.removeValue(forKey: asSent) else { continue }
+            guard let asSent = sent[argv], let output = observed.commands.removeValue(forKey: asSent) else { continue }
             if output.status == 0, output.stdout == "@same\n", let kept = entries?[key] {
                 observed.commands[argv] = CommandOutput(status: kept.status, stdout: kept.stdout, stderr: kept.stderr)
                 continue

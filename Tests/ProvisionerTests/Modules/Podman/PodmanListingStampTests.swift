@@ -8,8 +8,8 @@ import XCTest
 final class PodmanListingStampTests: XCTestCase {
     let system = PodmanScope(user: nil)
 
-    /// The listing probe run as the engine sends it: with `stamp`, or none ("-").
-    func list(_ observation: Observation, stamp: String = "-") throws -> (stamp: String?, answer: String) {
+    /// The listing probe run as the engine sends it: with `stamp`, or none kept yet ("+").
+    func list(_ observation: Observation, stamp: String = "+") throws -> (stamp: String?, answer: String) {
         var argv = observation.argv
         argv[4] = stamp
         let output = try XCTUnwrap(try LocalTransport().observe([.command(argv)]).command(argv))
@@ -70,6 +70,7 @@ final class PodmanListingStampTests: XCTestCase {
         var imageStamp = try settled(images)
         var containerStamp = try settled(containers)
         XCTAssertFalse(try list(images, stamp: imageStamp + "x").answer.hasPrefix("@same"), "another stamp is not the same")
+        XCTAssertNil(try list(images, stamp: "-").stamp, "without a memory (\"-\") no stamp is worked out")
 
         try run(["import", scratch.path("rootfs.tar"), reference])
         imageStamp = try assertMoved(images, imageStamp, "imported", showing: { $0.contains(reference) })
