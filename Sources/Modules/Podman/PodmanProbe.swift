@@ -21,8 +21,14 @@ enum PodmanProbe {
     /// (yet: check mode on a fresh host); else the listing as JSON (see the type's comment for `@same`).
     static let listScript = #"""
     expected=$1 what=$2; shift 2
-    command -v podman >/dev/null 2>&1 || { echo missing; exit 0; }
-    [ $# -ge 5 ] && ! id -u -- "$5" >/dev/null 2>&1 && { echo nouser; exit 0; }
+    pp=$(command -v podman 2>/dev/null) || { echo missing; exit 0; }
+    # The scope's user (after the runner's words) and their home, from builtins where /etc/passwd has them.
+    home=${HOME:-/root}
+    if [ $# -ge 5 ]; then
+      home=
+      { while IFS=: read -r n _ _ _ _ h _; do [ "$n" = "$5" ] && { home=$h; break; }; done </etc/passwd; } 2>/dev/null
+      [ -n "$home" ] || id -u -- "$5" >/dev/null 2>&1 || { echo nouser; exit 0; }
+    fi
     nl='
     '
     sep="$nl--$nl"
@@ -41,15 +47,10 @@ enum PodmanProbe {
     }
     conf= paths=
     if [ "$expected" != - ]; then
-      conf="$(command -v podman)"
+      conf=$pp
       for f in storage.conf containers.conf containers.conf.d; do conf="$conf$nl/etc/containers/$f"; done
       conf="$conf$nl/usr/share/containers/storage.conf$nl/usr/share/containers/containers.conf"
       # A user's own files (root's podman reads its containers.conf too).
-      home=${HOME:-/root}
-      if [ $# -ge 5 ]; then
-        home=
-        while IFS=: read -r n _ _ _ _ h _; do [ "$n" = "$5" ] && { home=$h; break; }; done </etc/passwd
-      fi
       for f in storage.conf containers.conf containers.conf.d; do conf="$conf$nl$home/.config/containers/$f"; done
       [ -n "$home" ] || conf=
     fi
@@ -85,11 +86,11 @@ enum PodmanProbe {
     """#
 
     static func images(_ scope: PodmanScope) -> Observation {
-        .command(RememberedProbe.command(listScript, ["images"] + scope.runner))
+        .command(RememberedProbe.command(listScript, ["images"] + scope.reader))
     }
 
     static func containers(_ scope: PodmanScope) -> Observation {
-        .command(RememberedProbe.command(listScript, ["containers"] + scope.runner))
+        .command(RememberedProbe.command(listScript, ["containers"] + scope.reader))
     }
 
     struct Image: Equatable, Sendable {

@@ -7,13 +7,15 @@ import Provisioner
 /// wanted files equal the installed ones; only when they differ does it run `podman --version` and the
 /// host's own generator on a scratch copy of the unit folder with the wanted files in place.
 enum QuadletProbe {
-    /// Sets `dir` (the unit folder of scope $1, user $2) from builtins where /etc/passwd has the user;
-    /// prints "nouser" and exits when there is no such user.
+    /// Sets `dir` (the unit folder of scope $1, user $2) and the user's `uid` from builtins where /etc/passwd
+    /// has the user; prints "nouser" and exits when there is no such user.
     static let unitFolder = #"""
     if [ "$scope" = user ]; then
-      home=
-      while IFS=: read -r n _ _ _ _ h _; do [ "$n" = "$user" ] && { home=$h; break; }; done < /etc/passwd
-      [ -n "$home" ] || home=$(getent passwd "$user" | cut -d: -f6)
+      home= uid=
+      while IFS=: read -r n _ i _ _ h _; do [ "$n" = "$user" ] && { home=$h uid=$i; break; }; done < /etc/passwd
+      if [ -z "$home" ] && e=$(getent passwd "$user"); then
+        uid=${e#*:*:}; uid=${uid%%:*} home=${e#*:*:*:*:*:}; home=${home%%:*}
+      fi
       [ -n "$home" ] || { echo nouser; exit 0; }
       dir=$home/.config/containers/systemd
     else
@@ -25,7 +27,7 @@ enum QuadletProbe {
 
     static let listingScript = """
     as_user() (
-    \(PodmanScope.runnerScript)
+    \(PodmanScope.readerScript)
     )
     scope=$1 user=$2
     \(unitFolder)
@@ -36,8 +38,7 @@ enum QuadletProbe {
     set --
     for f in *.container *.volume *.network *.pod *.kube *.image *.build *.d/*.conf; do [ -f "$f" ] && set -- "$@" "$f"; done
     [ $# -gt 0 ] || exit 0
-    stat -c 'f %Y %s %n' -- "$@"
-    echo "blob $(cat -- "$@" | base64 -w0)"
+    set -f
     services=
     for f; do
       case $f in *.d/*) continue ;; esac
@@ -45,22 +46,24 @@ enum QuadletProbe {
       case $t in container|kube) s=$n.service ;; *) s=$n-$t.service ;; esac
       services="$services $s"
     done
-    for s in $(grep -h '^ *ServiceName *=' -- "$@" 2>/dev/null | sed 's/^[^=]*= *//; s/ *$//'); do
+    for s in $(sed -n 's/^ *ServiceName *= *//p' -- "$@" 2>/dev/null); do
       case $s in *.service) ;; *) s=$s.service ;; esac
       services="$services $s"
     done
-    # The services' states from one ListUnits call; when each started (its invocation link, made at
-    # each start) and when the generator last wrote it (the last daemon-reload), from one stat.
+    # The files' mtimes and sizes and, in the same stat, when each service started (its invocation link,
+    # made at each start) and when the generator last wrote it (the last daemon-reload): absolute paths.
+    if [ "$scope" = user ]; then runtime=/run/user/$uid/systemd; else runtime=/run/systemd; fi
+    paths=
+    for s in $services; do paths="$paths $runtime/units/invocation:$s $runtime/generator/$s"; done
+    stat -c 'f %Y %s %n' -- "$@" $paths 2>/dev/null
+    echo "blob $(cat -- "$@" | base64 -w0)"
+    # The services' states from one ListUnits call.
     if out=$(sc list-units --all --plain --no-legend --no-pager -- $services 2>&1); then
-      printf '%s\n' "$out" | sed 's/^/unit /'
+      printf 'units\n%s\n' "$out"
     else
       echo "manager $(printf '%s' "$out" | base64 -w0)"; exit 0
     fi
     echo "services$services"
-    if [ "$scope" = user ]; then runtime=/run/user/$(id -u -- "$user")/systemd; else runtime=/run/systemd; fi
-    set --
-    for s in $services; do set -- "$@" "$runtime/units/invocation:$s" "$runtime/generator/$s"; done
-    stat -c 'm %Y %n' -- "$@" 2>/dev/null
     exit 0
     """
 
@@ -92,33 +95,41 @@ enum QuadletProbe {
         var listing = Listing()
         var sizes: [(String, Int, Int)] = []
         var blob: [UInt8] = []
+        var inUnits = false
         for line in output.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
             let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+            if inUnits && fields[0] != "services" {
+                // list-units: NAME LOAD ACTIVE SUB DESCRIPTION (a unit's name has a suffix: never "services").
+                let words = line.split(separator: " ").map(String.init)
+                if words.count >= 4 {
+                    listing.services[words[0], default: [:]].merge(["LoadState": words[1], "ActiveState": words[2], "SubState": words[3]]) { $1 }
+                }
+                continue
+            }
             switch fields[0] {
             case "nouser": listing.userMissing = true
             case "dir" where fields.count >= 3:
                 listing.directoryExists = fields[1] == "1"
                 listing.directory = fields.dropFirst(2).joined(separator: " ")
-            case "f" where fields.count == 4:
-                if let modified = Int(fields[1]), let size = Int(fields[2]) { sizes.append((fields[3], modified, size)) }
-            case "blob": blob = decode(fields.count > 1 ? fields[1] : "")
-            case "unit":
-                // list-units: NAME LOAD ACTIVE SUB DESCRIPTION
-                let words = line.split(separator: " ").map(String.init)
-                if words.count >= 5 { listing.services[words[1]] = ["LoadState": words[2], "ActiveState": words[3], "SubState": words[4]] }
-            case "services":
-                // Services list-units did not show are not loaded (never generated, or no daemon-reload since).
-                for name in line.split(separator: " ").dropFirst().map(String.init) where listing.services[name] == nil {
-                    listing.services[name] = ["LoadState": "not-found", "ActiveState": "inactive", "SubState": "dead"]
-                }
-            case "m" where fields.count == 3:
-                let path = fields[2]
+            case "f" where fields.count == 4 && fields[3].hasPrefix("/"):
+                // A runtime file of a service (the unit files' names are relative).
+                let path = fields[3]
                 guard let modified = Int(fields[1]), let slash = path.lastIndex(of: "/") else { break }
                 let name = String(path[path.index(after: slash)...])
                 if name.hasPrefix("invocation:") {
                     listing.services[String(name.dropFirst(11)), default: [:]]["ActiveEnterTimestamp"] = "@\(modified)"
                 } else {
                     listing.generated[name] = modified
+                }
+            case "f" where fields.count == 4:
+                if let modified = Int(fields[1]), let size = Int(fields[2]) { sizes.append((fields[3], modified, size)) }
+            case "blob": blob = decode(fields.count > 1 ? fields[1] : "")
+            case "units": inUnits = true
+            case "services":
+                inUnits = false
+                // Services list-units did not show are not loaded (never generated, or no daemon-reload since).
+                for name in line.split(separator: " ").dropFirst().map(String.init) where listing.services[name]?["LoadState"] == nil {
+                    listing.services[name, default: [:]].merge(["LoadState": "not-found", "ActiveState": "inactive", "SubState": "dead"]) { $1 }
                 }
             case "manager": listing.managerError = String(decoding: decode(fields.count > 1 ? fields[1] : ""), as: UTF8.self).trimmingTrailingNewlines
             default: break

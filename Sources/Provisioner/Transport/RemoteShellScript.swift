@@ -23,14 +23,33 @@ struct RemoteShellScript {
         try call("pv_catall", paths)
     }
 
-    /// Read-only probes, answered together as one reply (`@Q`): cheaper on the host than one `run` each.
-    mutating func probes(_ commands: [[String]]) throws {
-        guard !commands.isEmpty else { return }
+    /// Starts read-only probes in the background; `collectProbes` answers for them together as one reply
+    /// (`@Q`): cheaper on the host than one `run` each. Started first, they run while the rest is read.
+    mutating func startProbes(_ commands: [[String]]) throws {
         for (index, argv) in commands.enumerated() {
             guard !argv.isEmpty else { throw TransportError("empty command") }
-            text += "pv_runq \(index + 1) " + (try RemoteShell.quote(argv)) + "\n"
+            if let (script, arguments) = RemoteShellScript.inShell(argv) {
+                text += "pv_runs \(index + 1) " + (try RemoteShell.quote([script] + arguments)) + "\n"
+            } else {
+                text += "pv_runq \(index + 1) " + (try RemoteShell.quote(argv)) + "\n"
+            }
         }
-        try call("pv_flush", [String(commands.count)])
+    }
+
+    /// The reply of the `count` probes `startProbes` started.
+    mutating func collectProbes(_ count: Int) throws {
+        guard count > 0 else { return }
+        try call("pv_flush", [String(count)])
+    }
+
+    /// A `/bin/sh -c SCRIPT [NAME [ARGS...]]` probe the session's shell can run in a subshell of its own
+    /// (`pv_runs`) rather than starting another sh (most of a probe's cost): the same shell, with the
+    /// script's arguments. What differs there is `$$` (the session's) and `$0`: scripts naming either
+    /// keep their own sh. The session's own names all begin with `pv_`.
+    static func inShell(_ argv: [String]) -> (script: String, arguments: [String])? {
+        guard argv.count >= 3, argv[0] == "/bin/sh", argv[1] == "-c",
+              !argv[2].contains("$$"), !argv[2].contains("$0"), !argv[2].contains("${0") else { return nil }
+        return (argv[2], Array(argv.dropFirst(4)))
     }
 
     mutating func run(_ command: Command) throws {

@@ -65,12 +65,14 @@ public final class SSHTransport: Transport {
         // Stale temp files of an interrupted run, beside what this run looks at: removed first, in the same trip.
         let folders = session.lockSettings?.removesLeftovers == true ? session.claimUnswept(Locations.folders(of: located)) : []
         var script = RemoteShellScript()
+        // Leftovers go before any probe looks; the probes then run while the files are read.
         if !folders.isEmpty { try script.sweep(folders) }
+        try script.startProbes(commands)
         if !paths.isEmpty { try script.statAll(paths) }
         if !contentPaths.isEmpty { try script.catAll(contentPaths) }
         if !targets.isEmpty { try script.statAll(targets, follow: true) }
         if !located.isEmpty { try script.locate(located.map { ($0.normalized, $0.follow) }) }
-        try script.probes(commands)
+        try script.collectProbes(commands.count)
         roundTrips += 1
         var replies = try session.exchange(script, timeout: observationTimeout)[...]
         var result = Observations()

@@ -106,7 +106,7 @@ final class SSHRemoteShellTests: XCTestCase {
                 // Later probes sleep less, so they end before earlier ones.
                 commands.append(["sh", "-c", "sleep 0.0$((9 - $1 % 10)); echo out$1; echo err$1 >&2; exit $(($1 % 4))", "sh", String(index)])
             }
-            let replies = try replies(shell.argv) { try $0.probes(commands) }
+            let replies = try replies(shell.argv) { try $0.startProbes(commands); try $0.collectProbes(commands.count) }
             guard case .commands(let outputs)? = replies.first else { return XCTFail("\(shell.name): \(replies)") }
             XCTAssertEqual(outputs.count, commands.count, shell.name)
             XCTAssertEqual(outputs.first, CommandOutput(status: 0, stdout: "saw\n"), shell.name)
@@ -114,6 +114,40 @@ final class SSHRemoteShellTests: XCTestCase {
                 XCTAssertEqual(outputs[index + 2], CommandOutput(status: Int32(index % 4), stdout: "out\(index)\n", stderr: "err\(index)\n"),
                                "\(shell.name) probe \(index)")
             }
+        }
+    }
+
+    /// `/bin/sh -c` probes run in a subshell of the session's shell: the same arguments, status and output
+    /// as their own sh would give, nothing they do reaches the session, and files read in between still answer.
+    func testShellScriptProbesRunInTheSessionsShellAsTheirOwn() throws {
+        let commands: [[String]] = [
+            ["/bin/sh", "-c", "echo \"$#:$1:$2\"; echo e >&2; exit 3", "name", "a b", "-x"],
+            ["/bin/sh", "-c", "echo $#"],
+            // Clobbers what the session keeps (its scratch folder's name, its folder) and leaves on an EXIT trap.
+            ["/bin/sh", "-c", "pv_D=/nonexistent pv_st=9; cd /; trap 'echo trapped' EXIT; exit 0", "clobber"],
+            ["/bin/sh", "-c", "echo \"$1\"; read -r p _ </proc/self/stat; [ \"$p\" = \"$$\" ] && echo own", "own", "after"],
+        ]
+        var text = RemoteShellScript()
+        try text.startProbes(commands)
+        XCTAssertEqual(text.text.split(separator: "\n").filter { $0.hasPrefix("pv_runs ") }.count, 3, text.text)
+        XCTAssertNil(RemoteShellScript.inShell(["/bin/sh", "-c", "echo $0"]))
+        XCTAssertNil(RemoteShellScript.inShell(["/bin/bash", "-c", "echo"]))
+        for shell in Self.shells where FileManager.default.isExecutableFile(atPath: shell.argv[0]) {
+            let replies = try replies(shell.argv) {
+                try $0.startProbes(commands)
+                try $0.stat("/", content: false)
+                try $0.collectProbes(commands.count)
+            }
+            guard replies.count == 2, case .file = replies[0], case .commands(let outputs) = replies[1] else {
+                return XCTFail("\(shell.name): \(replies)")
+            }
+            XCTAssertEqual(outputs, [
+                CommandOutput(status: 3, stdout: "2:a b:-x\n", stderr: "e\n"),
+                CommandOutput(status: 0, stdout: "0\n"),
+                CommandOutput(status: 0, stdout: "trapped\n"),
+                // A script naming `$$` keeps its own sh, whose pid `$$` is.
+                CommandOutput(status: 0, stdout: "after\nown\n"),
+            ], shell.name)
         }
     }
 }

@@ -12,19 +12,21 @@ enum PodmanFixture {
         var out = "dir \(exists ? 1 : 0) \(directory)\n"
         let names = files.keys.sorted()
         for name in names { out += "f \(files[name]!.0) \(files[name]!.1.utf8.count) \(name)\n" }
+        // The services' runtime files, in the same stat: absolute paths.
+        for (service, properties) in services.sorted(by: { $0.key < $1.key }) {
+            if let started = properties["ActiveEnterTimestamp"], started.hasPrefix("@") {
+                out += "f \(started.dropFirst()) 32 /run/systemd/units/invocation:\(service)\n"
+            }
+            if let generated = properties["generated"] { out += "f \(generated) 600 /run/systemd/generator/\(service)\n" }
+        }
         if !names.isEmpty {
             out += "blob " + Data(names.map { files[$0]!.1 }.joined().utf8).base64EncodedString() + "\n"
         }
+        out += "units\n"
         for (service, properties) in services.sorted(by: { $0.key < $1.key }) where properties["LoadState"] != "not-found" {
-            out += "unit \(service) \(properties["LoadState"] ?? "loaded") \(properties["ActiveState"] ?? "inactive") \(properties["SubState"] ?? "dead") desc\n"
+            out += "\(service) \(properties["LoadState"] ?? "loaded") \(properties["ActiveState"] ?? "inactive") \(properties["SubState"] ?? "dead") desc\n"
         }
         out += "services " + services.keys.sorted().joined(separator: " ") + "\n"
-        for (service, properties) in services.sorted(by: { $0.key < $1.key }) {
-            if let started = properties["ActiveEnterTimestamp"], started.hasPrefix("@") {
-                out += "m \(started.dropFirst()) /run/systemd/units/invocation:\(service)\n"
-            }
-            if let generated = properties["generated"] { out += "m \(generated) /run/systemd/generator/\(service)\n" }
-        }
         return CommandOutput(status: 0, stdout: out)
     }
 
