@@ -21,10 +21,8 @@ struct LingerModule: Module {
 
     /// Prints the uid and whether the user's manager runs (`systemctl is-active`: "active"
     /// and status 0 when it does); exits 2 without output when there is no such user.
-    static let managerScript = #"""
-    uid=
-    { while IFS=: read -r n _ i _; do [ "$n" = "$1" ] && { uid=$i; break; }; done </etc/passwd; } 2>/dev/null
-    [ -n "$uid" ] || uid=$(id -u "$1" 2>/dev/null) || exit 2
+    static let managerScript = HostProbes.userEntry + #"""
+    user_entry "$1" || exit 2
     echo "$uid"; systemctl is-active "user@$uid.service"
     """#
 

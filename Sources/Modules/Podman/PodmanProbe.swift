@@ -14,21 +14,17 @@ import Provisioner
 ///   written down yet);
 /// - the boot (runtime state starts over).
 /// Where the store is comes from `podman info` when there is no stamp or the configuration moved. A
-/// transient store (its database is elsewhere), additional image stores, or a user whose home
-/// /etc/passwd does not name get no stamp: podman is asked every time.
+/// transient store (its database is elsewhere), additional image stores, or a user without a home
+/// in the account database get no stamp: podman is asked every time.
 enum PodmanProbe {
     /// Prints "missing" when podman is not installed (yet), "nouser" when the scope's user does not exist
     /// (yet: check mode on a fresh host); else the listing as JSON (see the type's comment for `@same`).
-    static let listScript = #"""
+    static let listScript = HostProbes.userEntry + #"""
     expected=$1 what=$2; shift 2
     pp=$(command -v podman 2>/dev/null) || { echo missing; exit 0; }
-    # The scope's user (after the runner's words) and their home, from builtins where /etc/passwd has them.
+    # The scope's user (after the runner's words) and their home.
     home=${HOME:-/root}
-    if [ $# -ge 5 ]; then
-      home=
-      { while IFS=: read -r n _ _ _ _ h _; do [ "$n" = "$5" ] && { home=$h; break; }; done </etc/passwd; } 2>/dev/null
-      [ -n "$home" ] || id -u -- "$5" >/dev/null 2>&1 || { echo nouser; exit 0; }
-    fi
+    if [ $# -ge 5 ]; then user_entry "$5" || { echo nouser; exit 0; }; fi
     nl='
     '
     sep="$nl--$nl"

@@ -34,14 +34,11 @@ struct PodmanScope: Hashable, Sendable {
             && !name.contains(where: { $0.isWhitespace || $0 == "\0" })
     }
 
-    /// Finds user $1 (uid, gid, home) and who runs this (the effective uid), from builtins where /etc/passwd
-    /// and /proc have them (each `id` started costs milliseconds on every run); sets XDG_RUNTIME_DIR and
-    /// runs the rest of the command line at once when that is the user already.
-    static let userSwitch = #"""
+    /// Finds user $1 (`HostProbes.userEntry`) and who runs this (the effective uid, from /proc where it can);
+    /// sets XDG_RUNTIME_DIR and runs the rest of the command line at once when that is the user already.
+    static let userSwitch = HostProbes.userEntry + #"""
     u=$1; shift
-    uid= gid= home=
-    { while IFS=: read -r n _ i g _ h _; do [ "$n" = "$u" ] && { uid=$i gid=$g home=$h; break; }; done </etc/passwd; } 2>/dev/null
-    [ -n "$uid" ] || uid=$(id -u -- "$u" 2>/dev/null) || { echo "there is no user named $u" >&2; exit 125; }
+    user_entry "$u" || { echo "there is no user named $u" >&2; exit 125; }
     me=; { while read -r k _ e _; do [ "$k" = Uid: ] && { me=$e; break; }; done </proc/self/status; } 2>/dev/null
     [ -n "$me" ] || me=$(id -u)
     export XDG_RUNTIME_DIR=/run/user/$uid

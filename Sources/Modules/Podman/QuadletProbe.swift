@@ -7,16 +7,11 @@ import Provisioner
 /// wanted files equal the installed ones; only when they differ does it run `podman --version` and the
 /// host's own generator on a scratch copy of the unit folder with the wanted files in place.
 enum QuadletProbe {
-    /// Sets `dir` (the unit folder of scope $1, user $2) and the user's `uid` from builtins where /etc/passwd
-    /// has the user; prints "nouser" and exits when there is no such user.
-    static let unitFolder = #"""
+    /// Sets `dir` (the unit folder of scope $1, user $2) and the user's `uid` (`HostProbes.userEntry`);
+    /// prints "nouser" and exits when there is no such user.
+    static let unitFolder = HostProbes.userEntry + #"""
     if [ "$scope" = user ]; then
-      home= uid=
-      while IFS=: read -r n _ i _ _ h _; do [ "$n" = "$user" ] && { home=$h uid=$i; break; }; done < /etc/passwd
-      if [ -z "$home" ] && e=$(getent passwd "$user"); then
-        uid=${e#*:*:}; uid=${uid%%:*} home=${e#*:*:*:*:*:}; home=${home%%:*}
-      fi
-      [ -n "$home" ] || { echo nouser; exit 0; }
+      user_entry "$user" && [ -n "$home" ] || { echo nouser; exit 0; }
       dir=$home/.config/containers/systemd
     else
       dir=/etc/containers/systemd

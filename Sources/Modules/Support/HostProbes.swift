@@ -6,6 +6,19 @@ import Provisioner
 enum HostProbes {
     static let statFormat = "%F|%a|%U|%G|%u|%g|%X|%Y"
 
+    /// A shell function for probe scripts: `user_entry NAME` sets `uid`, `gid` and `home` from /etc/passwd
+    /// with builtins (an `id` or `getent` started costs milliseconds on every run), from getent where the
+    /// account lives elsewhere; returns 1, all three empty, when there is no such user. Ends with a newline: scripts follow it.
+    static let userEntry = #"""
+    user_entry() {
+      uid= gid= home=
+      { while IFS=: read -r n _ i g _ h _; do [ "$n" = "$1" ] && { uid=$i gid=$g home=$h; return 0; }; done </etc/passwd; } 2>/dev/null
+      e=$(getent passwd "$1" 2>/dev/null) || return 1
+      e=${e#*:*:}; uid=${e%%:*} e=${e#*:}; gid=${e%%:*} e=${e#*:*:}; home=${e%%:*}
+    }
+
+    """#
+
     /// `stat` of a path (of its link's final target with `follow`).
     static func stat(_ path: String, follow: Bool) -> Observation {
         .command(["stat"] + (follow ? ["-L"] : []) + ["-c", statFormat, "--", path])

@@ -96,13 +96,15 @@ enum RemoteShellLibrary {
     pv_runq() {
       pv_q=$1 pv_dir= pv_n=0; shift
       pv_exec "$@" </dev/null &
-      pv_pids="$pv_pids $!" pv_nj=$((${pv_nj:-0} + 1))
-      if [ "$pv_nj" -ge 32 ]; then pv_reap; fi
+      pv_started
     }
     # A probe that is a sh script ($2, with its arguments after it), run in a subshell of this shell: no new sh to start.
     pv_runs() {
       pv_q=$1 pv_e=$2; shift 2
       ( exec 9>&-; eval "$pv_e" ) </dev/null >"$pv_D/o$pv_q" 2>"$pv_D/e$pv_q" &
+      pv_started
+    }
+    pv_started() {
       pv_pids="$pv_pids $!" pv_nj=$((${pv_nj:-0} + 1))
       if [ "$pv_nj" -ge 32 ]; then pv_reap; fi
     }

@@ -98,6 +98,8 @@ final class ModuleLingerTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         let tools = [
             "id": "#!/bin/sh\n[ \"$1 $2\" = \"-u ann\" ] && { echo 1000; exit 0; }\necho \"id: '$2': no such user\" >&2; exit 1\n",
+            // The account database for a user /etc/passwd does not have (ann).
+            "getent": "#!/bin/sh\n[ \"$1 $2\" = \"passwd ann\" ] && { echo ann:x:1000:1000::/home/ann:/bin/sh; exit 0; }\nexit 2\n",
             "systemctl": "#!/bin/sh\n[ \"$2\" = user@1000.service ] && { echo inactive; exit 3; }\necho unknown; exit 4\n",
         ]
         for (name, text) in tools {
