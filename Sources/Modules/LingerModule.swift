@@ -19,11 +19,19 @@ struct LingerModule: Module {
 
     static let lingerDirectory = "/var/lib/systemd/linger"
 
-    /// Prints the uid and whether the user's manager runs (`systemctl is-active`: "active"
-    /// and status 0 when it does); exits 2 without output when there is no such user.
+    /// Prints the uid and whether the user's manager runs ("active", as `systemctl is-active`
+    /// says it); exits 2 without output when there is no such user. A process in the manager's
+    /// init.scope says it runs without starting systemctl (~10 ms); where none is found there,
+    /// systemctl is asked. The unified cgroup tree begins where this shell's own cgroup says
+    /// (a container's tree, without a cgroup namespace, is below the host's).
     static let managerScript = HostProbes.userEntry + #"""
     user_entry "$1" || exit 2
-    echo "$uid"; systemctl is-active "user@$uid.service"
+    echo "$uid"
+    if [ -r /sys/fs/cgroup/cgroup.controllers ]; then r=/sys/fs/cgroup; else r=/sys/fs/cgroup/unified; fi
+    c=; { while IFS=: read -r h _ p; do [ "$h" = 0 ] && c=$p; done </proc/self/cgroup; } 2>/dev/null
+    case $c in */user.slice/*) c=${c%%/user.slice/*} ;; */system.slice/*) c=${c%%/system.slice/*} ;; *) c=/nowhere ;; esac
+    m=; { read -r m <"$r$c/user.slice/user-$uid.slice/user@$uid.service/init.scope/cgroup.procs"; } 2>/dev/null
+    if [ -n "$m" ]; then echo active; else systemctl is-active "user@$uid.service"; fi
     """#
 
     let user: String

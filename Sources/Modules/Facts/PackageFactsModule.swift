@@ -25,7 +25,8 @@ struct PackageFactsModule: Module {
         strategy = arguments.string("strategy") ?? "first"
     }
 
-    static let dpkg = ["dpkg-query", "-W", "-f", "${db:Status-Abbrev}\\t${binary:Package}\\t${Version}\\t${Architecture}\\t${Section}\\t${Origin}\\n"]
+    /// The package module's listing: one dpkg-query answers both.
+    static let dpkg = PackageManager.dpkgListing
     static let rpm = ["rpm", "-qa", "--qf", "%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{EPOCH}\\t%{ARCH}\\n"]
 
     func argv(_ manager: String) -> [String] { manager == "apt" ? PackageFactsModule.dpkg : PackageFactsModule.rpm }
@@ -38,13 +39,18 @@ struct PackageFactsModule: Module {
             // A manager the host lacks answers 127; one that fails answers otherwise.
             guard let output = observed.command(argv(manager)), output.status == 0 else { continue }
             found.append(manager)
-            for line in output.stdout.split(separator: "\n") {
-                let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            let lines = output.stdout.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+            // As python-apt names them: the bare name in the host's own architecture (dpkg's, which
+            // is never Multi-Arch "all"), `name:arch` in a foreign one.
+            let native = lines.first { $0.count == 6 && $0[0] == "dpkg" }?[3]
+            for fields in lines {
                 var details: ValueDict
                 if manager == "apt" {
-                    guard fields.count == 6, fields[0].dropFirst().first == "i" else { continue }
-                    details = ValueDict([("name", .string(fields[1])), ("version", .string(fields[2])), ("arch", .string(fields[3])),
-                                         ("category", .string(fields[4])), ("origin", .string(fields[5])), ("source", "apt")])
+                    guard fields.count == 6, fields[1].dropFirst().first == "i" else { continue }
+                    let foreign = native != nil && fields[3] != native && fields[3] != "all"
+                    details = ValueDict([("name", .string(foreign ? fields[0] + ":" + fields[3] : fields[0])), ("version", .string(fields[2])),
+                                         ("arch", .string(fields[3])), ("category", .string(fields[4])), ("origin", .string(fields[5])),
+                                         ("source", "apt")])
                 } else {
                     guard fields.count == 5 else { continue }
                     details = ValueDict([("name", .string(fields[0])), ("version", .string(fields[1])), ("release", .string(fields[2])),

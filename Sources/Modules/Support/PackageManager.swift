@@ -84,8 +84,10 @@ enum PackageManager: String, Sendable {
         var isHeld: Bool { character.first == "h" }
     }
 
+    /// Every package dpkg knows, one line each: `NAME<TAB>STATUS<TAB>VERSION<TAB>ARCH<TAB>SECTION<TAB>ORIGIN`.
+    /// One listing answers every package task and package_facts of a run (one dpkg-query, not one per task);
     /// dpkg prints the bare name for `libc6:i386`, so the architecture tells such names apart.
-    static let dpkgFormat = "${Package}\\t${db:Status-Abbrev}\\t${Version}\\t${Architecture}\\n"
+    static let dpkgListing = ["dpkg-query", "-W", "-f", "${Package}\\t${db:Status-Abbrev}\\t${Version}\\t${Architecture}\\t${Section}\\t${Origin}\\n"]
     static let rpmFormat = "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"
 
     /// One line `NAME<TAB>PACKAGE<TAB>VERSION` per installed name. A name rpm does not know as a
@@ -101,11 +103,11 @@ enum PackageManager: String, Sendable {
         exit 0
         """
 
-    /// The probe for what is installed of `names` (already native). dpkg-query exits 1 when some
-    /// name is unknown but still prints the known ones.
+    /// The probe for what is installed of `names` (already native): on apt the whole listing, which
+    /// costs dpkg-query the same (it reads its whole database either way) and is shared by every task.
     func installedProbe(_ names: [String]) -> [String] {
         switch self {
-        case .apt: return ["dpkg-query", "-W", "-f", PackageManager.dpkgFormat, "--"] + names
+        case .apt: return PackageManager.dpkgListing
         case .dnf: return ["/bin/sh", "-c", PackageManager.rpmScript, "sh"] + names
         }
     }
@@ -117,17 +119,24 @@ enum PackageManager: String, Sendable {
             return .failure(ProbeFailure("dpkg-query failed (exit \(output.status)): \(output.stderr.trimming("\n"))"))
         }
         var found: [String: Installed] = [:]
+        // `name:arch` asks for that architecture; a plain name takes any (an installed line wins).
+        var wanted: [String: [(name: String, architecture: String?)]] = [:]
+        for name in names {
+            let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
+            guard let base = parts.first else { continue }
+            wanted[base, default: []].append((name, parts.count > 1 ? parts[1] : nil))
+        }
         for line in output.stdout.split(separator: "\n") {
+            // The listing names every package: only the asked ones are split into fields.
+            if self == .apt, wanted[String(line.prefix { $0 != "\t" })] == nil { continue }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard fields.count >= 3 else { continue }
             switch self {
             case .apt:
-                // `name:arch` asks for that architecture; a plain name takes any (an installed line wins).
+                let asked = wanted[fields[0]] ?? []
                 let entry = Installed(package: fields[0], version: fields[2], status: fields[1])
                 let architecture = fields.count > 3 ? fields[3] : ""
-                for name in names {
-                    let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
-                    guard parts[0] == fields[0], parts.count == 1 || parts[1] == architecture else { continue }
+                for (name, wantedArchitecture) in asked where wantedArchitecture == nil || wantedArchitecture == architecture {
                     if found[name]?.isInstalled != true { found[name] = entry }
                 }
             case .dnf:
@@ -262,9 +271,15 @@ enum PackageManager: String, Sendable {
     /// When apt's index was last refreshed (Ansible's update-success-stamp, else the lists folder), then now.
     /// Lists without any package index (an image's cleaned cache) count as never updated: a recent folder
     /// time must not keep a host with no index from its update (Ansible's apt would then find no package).
-    static let aptCacheAge = ["/bin/sh", "-c",
-                              "if ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then stat -c %Y /var/lib/apt/periodic/update-success-stamp 2>/dev/null"
-                                + " || stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0; else echo 0; fi; date +%s"]
+    /// The glob is the shell's own (no `ls`); one stat answers for both times, the stamp's first.
+    static let aptCacheAge = ["/bin/sh", "-c", """
+        t=0
+        for f in /var/lib/apt/lists/*_Packages*; do
+          [ -e "$f" ] && { set -- $(stat -c %Y /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists 2>/dev/null); t=${1:-0}; }
+          break
+        done
+        echo "$t"; date +%s
+        """]
 
     /// apt-get's words for an `upgrade` mode (apt-get, not aptitude, as Ansible's force_apt_get).
     static func upgradeWords(_ mode: String) -> [String] {

@@ -25,8 +25,8 @@ final class BundlePackagesTests: XCTestCase {
         return context
     }
 
-    let dpkgJq = ["dpkg-query", "-W", "-f", "${Package}\\t${db:Status-Abbrev}\\t${Version}\\t${Architecture}\\n", "--", "jq"]
-    let jqAbsent = CommandOutput(status: 1, stdout: "", stderr: "dpkg-query: no packages found matching jq\n")
+    let dpkgJq = PackageManager.dpkgListing
+    let jqAbsent = CommandOutput(status: 0, stdout: "bash\tii \t5.2.15-2+b8\tamd64\tshells\tDebian\n")
 
     // MARK: The release
 

@@ -11,8 +11,8 @@ final class ModuleDockerCompatTests: XCTestCase {
     let packages = ["docker-ce", "docker.io", "moby-engine", "podman-docker"]
     var dpkg: [String] { PackageManager.apt.installedProbe(packages) }
     var rpm: [String] { PackageManager.dnf.installedProbe(packages) }
-    /// dpkg-query when none of them is installed.
-    let nothing = CommandOutput(status: 1, stdout: "", stderr: "dpkg-query: no packages found matching docker-ce\n")
+    /// dpkg's listing when none of them is installed.
+    let nothing = CommandOutput(status: 0, stdout: "bash\tii \t5.2.15-2+b8\tamd64\tshells\tDebian\n")
 
     let dockerWrapper = "#!/bin/sh\n# Docker CLI compatibility (container runtime standard §2.2): docker runs podman.\nexec podman \"$@\"\n"
     let composeWrapper = "#!/bin/sh\n# Docker Compose compatibility (container runtime standard §2.3): docker-compose runs podman-compose.\n"

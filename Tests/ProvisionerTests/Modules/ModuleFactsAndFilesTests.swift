@@ -145,10 +145,13 @@ final class ModuleFactsAndFilesTests: XCTestCase {
 
     func testPackageFactsFromDpkgAndRpm() throws {
         let module = try F.make(PackageFactsModule.self, [:])
-        let dpkg = "ii \tbash\t5.2.15-2+b8\tamd64\tshells\t\nrc \told\t1.0\tamd64\tmisc\t\nii \tlibc6:i386\t2.36-9\ti386\tlibs\tDebian\n"
+        let dpkg = "bash\tii \t5.2.15-2+b8\tamd64\tshells\t\nold\trc \t1.0\tamd64\tmisc\t\ndpkg\tii \t1.21.22\tamd64\tadmin\tDebian\n"
+            + "libc6\tii \t2.36-9\tamd64\tlibs\tDebian\nlibc6\tii \t2.36-9\ti386\tlibs\tDebian\ntzdata\tii \t2024a\tall\tlocalization\tDebian\n"
         let plan = try F.plan(module, commands: [PackageFactsModule.dpkg: F.ok(dpkg), PackageFactsModule.rpm: F.failed(127)])
         let packages = try XCTUnwrap(plan.result["ansible_facts"]?["packages"]?.dict)
-        XCTAssertEqual(packages.keys.sorted(), ["bash", "libc6:i386"], "only installed packages")
+        // python-apt's names: bare in dpkg's own architecture (and for "all"), qualified in a foreign one.
+        XCTAssertEqual(packages.keys.sorted(), ["bash", "dpkg", "libc6", "libc6:i386", "tzdata"], "only installed packages")
+        XCTAssertEqual(packages["libc6:i386"]?.list?.first?["arch"], "i386")
         XCTAssertEqual(packages["bash"], [["name": "bash", "version": "5.2.15-2+b8", "arch": "amd64", "category": "shells", "origin": "",
                                            "source": "apt"]])
         let rpm = try F.make(PackageFactsModule.self, ["manager": "rpm"])

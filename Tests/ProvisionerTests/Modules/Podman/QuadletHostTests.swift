@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import Modules
+@testable import Provisioner
 
 /// Quadlet units on a real systemd test host with podman 5 inside, over ssh: rootful and rootless
 /// `.container`, `.volume`, `.network` and `.pod` units from a locally built image, ports answering from
@@ -106,6 +108,9 @@ final class QuadletHostTests: XCTestCase {
             let parts = unit.split(separator: ":").map(String.init)
             XCTAssertEqual(try host.systemctl("is-active \(parts.last ?? "")", user: parts.count == 2 ? parts[0] : nil).stdout, "active\n", unit)
         }
+        // The linger probe sees alice's manager run from its cgroup alone: there is no systemctl to ask.
+        let managerProbe = "PATH=/nonexistent /bin/sh -c \(InstallScript.quoted(LingerModule.managerScript)) sh alice"
+        XCTAssertEqual(try host.run(managerProbe).stdout, try host.output("id -u alice") + "active\n")
         XCTAssertEqual(try host.get("http://127.0.0.1:18181/"), "hello from the front\n", "the pod publishes the front")
         XCTAssertTrue(try host.get("http://127.0.0.1:18182/").contains("web stand-in"), "alice's rootless container answers")
         XCTAssertTrue(try host.output("podman exec lab-front wget -q -O - http://lab-back:8080/ 2>/dev/null").contains("web stand-in"),
