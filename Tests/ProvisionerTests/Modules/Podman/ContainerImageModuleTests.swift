@@ -188,7 +188,7 @@ final class ContainerImageModuleTests: XCTestCase {
         XCTAssertThrowsError(try image([("name", "localhost/app:1"), ("archive", "a.tar"), ("pull", "always")]))
         XCTAssertThrowsError(try image([("name", "localhost/app")])) { XCTAssertTrue("\($0)".contains("is not pinned"), "\($0)") }
         let user = try image([("name", "localhost/app:1"), ("scope", "user"), ("user", "ann")])
-        XCTAssertEqual(PodmanProbe.images(user.scope).argv.suffix(5), ["/bin/sh", "-c", PodmanScope.runnerScript, "as-user", "ann"])
+        XCTAssertEqual(PodmanProbe.images(user.scope).argv.suffix(5), ["/bin/sh", "-c", PodmanScope.readerScript, "as-user", "ann"])
     }
 }
 
