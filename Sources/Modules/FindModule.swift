@@ -120,42 +120,46 @@ struct FindModule: Module {
 
     // MARK: The listing
 
-    /// `now` (the host's clock), then per folder `root<TAB>PATH` and NUL-ended entry records
-    /// (`TYPE MODE UID GID SIZE INODE DEV LINKS ATIME MTIME CTIME<TAB>USER<TAB>GROUP<TAB>PATH`), `sum` and
-    /// `data` records for regular files whose name matches a glob, or `skip<TAB>PATH<TAB>why`.
-    static let script = #"""
-    follow=$1 maxdepth=$2 alg=$3 data=$4 globs=$5; shift 5
-    printf 'now\t%s\0' "$(date +%s.%N)"
-    H=; [ "$follow" = 1 ] && H=-L
-    for p do
-      if [ ! -d "$p" ]; then printf "skip\t%s\t'%s' is not a directory\0" "$p" "$p"; continue; fi
-      printf 'root\t%s\0' "$p"
-      find $H "$p" -mindepth 1 ${maxdepth:+-maxdepth "$maxdepth"} \
-        -printf 'entry\t%y %m %U %G %s %i %D %n %A@ %T@ %C@\t%u\t%g\t%p\0' 2> /dev/null
-      if [ -n "$alg$data" ]; then
-        find $H "$p" -mindepth 1 ${maxdepth:+-maxdepth "$maxdepth"} -type f -exec sh -c '
-          set -f; alg=$1 data=$2 globs=$3; shift 3
-          for f do
-            if [ -n "$globs" ]; then
-              b=${f##*/} m=0; IFS="
-    "
-              for g in $globs; do case $b in $g) m=1; break ;; esac; done
-              unset IFS
-              [ "$m" = 1 ] || continue
-            fi
-            [ -r "$f" ] || continue
-            [ -n "$alg" ] && printf "sum\t%s\t%s\0" "$("${alg}sum" < "$f" | cut -d " " -f 1)" "$f"
-            if [ "$data" = 1 ]; then printf "data\t%s\t" "$f"; base64 -w 0 < "$f"; printf "\0"; fi
-          done' sh "$alg" "$data" "$globs" {} + 2> /dev/null
-      fi
-    done
-    exit 0
-    """#
+    /// `now` (the host's clock, when an age is asked), then per folder `root<TAB>PATH` and NUL-ended entry
+    /// records (`TYPE MODE UID GID SIZE INODE DEV LINKS ATIME MTIME CTIME<TAB>USER<TAB>GROUP<TAB>PATH`),
+    /// `sum` and `data` records for readable regular files whose name matches a glob (find's `-name` is the
+    /// same fnmatch(3) the patterns are matched with here), or `skip<TAB>PATH<TAB>why`. One `find` per folder.
+    static func script(aged: Bool, checksum: String?, data: Bool, globs: [String]) -> String {
+        var files = ""
+        if checksum != nil || data {
+            let names = globs.isEmpty || globs.contains("*") ? ""
+                : #"\( "# + globs.map { "-name " + quoted($0) }.joined(separator: " -o ") + #" \) "#
+            files = #" \( -type f "# + names + "-readable "
+            if let checksum {
+                files += #"-exec sh -c '"#
+                    + #"for f do printf "sum\t%s\t%s\0" "$("$0" < "$f" | cut -d " " -f 1)" "$f"; "#
+                    + (data ? #"printf "data\t%s\t" "$f"; base64 -w 0 < "$f"; printf "\0"; "# : "")
+                    + #"done' "# + quoted(checksum + "sum") + " {} + "
+            } else {
+                files += #"-printf 'data\t%p\t' \( -exec base64 -w 0 {} \; -o -true \) -printf '\0' "#
+            }
+            files += #"\)"#
+        }
+        return (aged ? #"printf 'now\t%s\0' "$(date +%s.%N)"\#n"# : "") + #"""
+        follow=$1 maxdepth=$2; shift 2
+        H=; [ "$follow" = 1 ] && H=-L
+        for p do
+          if [ ! -d "$p" ]; then printf "skip\t%s\t'%s' is not a directory\0" "$p" "$p"; continue; fi
+          printf 'root\t%s\0' "$p"
+          find $H "$p" -mindepth 1 ${maxdepth:+-maxdepth "$maxdepth"} \
+            -printf 'entry\t%y %m %U %G %s %i %D %n %A@ %T@ %C@\t%u\t%g\t%p\0'\#(files) 2> /dev/null
+        done
+        exit 0
+        """#
+    }
+
+    /// One word for sh.
+    static func quoted(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
 
     var probe: Observation {
         let maxDepth = recurse ? depth.map(String.init) ?? "" : "1"
-        return .command(["/bin/sh", "-c", FindModule.script, "sh", follow ? "1" : "0", maxDepth, checksum ?? "",
-                         contains == nil ? "" : "1", globs.joined(separator: "\n")] + paths)
+        let script = FindModule.script(aged: age != nil, checksum: checksum, data: contains != nil, globs: globs)
+        return .command(["/bin/sh", "-c", script, "sh", follow ? "1" : "0", maxDepth] + paths)
     }
 
     func observations(_ context: ModuleContext) -> [Observation] { [probe] }

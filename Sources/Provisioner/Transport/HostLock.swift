@@ -41,16 +41,22 @@ public struct HostLock: Sendable {
 
     /// "the apply started at 2026-12-02 14:18:26 UTC by root@ctl (pid 4242)".
     public static let defaultHolder: String = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
         let user = getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? String(geteuid())
         // gethostname, not ProcessInfo.hostName, which may wait on DNS.
         var name = [CChar](repeating: 0, count: 256)
         let host = gethostname(&name, name.count - 1) == 0 ? String(cString: name) : "?"
-        return "the apply started at \(formatter.string(from: Date())) by \(user)@\(host) (pid \(getpid()))"
+        return "the apply started at \(utcStamp(time(nil))) by \(user)@\(host) (pid \(getpid()))"
     }()
+
+    /// "2026-12-02 14:18:26 UTC", with the C library: a DateFormatter loads ICU, several milliseconds of
+    /// every run's start.
+    static func utcStamp(_ seconds: time_t) -> String {
+        var now = seconds, parts = tm()
+        guard gmtime_r(&now, &parts) != nil else { return "\(seconds) s after the epoch" }
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) UTC"
+    }
 
     /// Hosts already told to be without a lock: a host says so once, not once per session.
     private let unlocked = UnlockedHosts()

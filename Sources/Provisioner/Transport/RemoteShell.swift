@@ -5,10 +5,22 @@ import Foundation
 enum RemoteShell {
     /// `abc` -> `'abc'`, `it's` -> `'it'\''s'`: single quotes make every byte literal.
     static func quote(_ word: String) throws -> String {
-        guard !word.utf8.contains(0) else {
-            throw TransportError("an argument contains a NUL byte, which no remote command can receive: \(word.debugDescription)")
+        // Byte by byte: scripts of tens of kilobytes are quoted on every run, and Foundation's
+        // replacingOccurrences goes through CFString.
+        var quoted: [UInt8] = [UInt8(ascii: "'")]
+        quoted.reserveCapacity(word.utf8.count + 16)
+        for byte in word.utf8 {
+            switch byte {
+            case 0:
+                throw TransportError("an argument contains a NUL byte, which no remote command can receive: \(word.debugDescription)")
+            case UInt8(ascii: "'"):
+                quoted.append(contentsOf: #"'\''"#.utf8)
+            default:
+                quoted.append(byte)
+            }
         }
-        return "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
+        quoted.append(UInt8(ascii: "'"))
+        return String(decoding: quoted, as: UTF8.self)
     }
 
     static func quote(_ words: [String]) throws -> String {

@@ -107,6 +107,15 @@ final class ModuleFactsAndFilesTests: XCTestCase {
         let files = try F.plan(module, commands: [module.probe.argv: output]).result["files"]?.list ?? []
         XCTAssertEqual(files.compactMap { $0["path"]?.string }, [folder.path + "/a.log", folder.path + "/d/b.log"])
         XCTAssertEqual(files.first?["checksum"], "11f6ad8ec52a2984abaafd7c3b516503785c2072")
+        // Contents are read on the host only for the files the patterns name (find's -name), quotes and all.
+        try Data("port = 1\n".utf8).write(to: folder.appendingPathComponent("it's.log"))
+        try Data("port = 2\n".utf8).write(to: folder.appendingPathComponent("other.txt"))
+        let reader = try F.make(FindModule.self, ["paths": .string(folder.path), "patterns": ["it's*", "*.txt"], "contains": "^port = 1", "age": "-1d"])
+        let read = try Subprocess.run(Command(reader.probe.argv))
+        let sent = read.stdout.split(separator: "\0").filter { $0.hasPrefix("data\t") }.map { String($0.split(separator: "\t")[1]) }
+        XCTAssertEqual(Set(sent), [folder.path + "/it's.log", folder.path + "/c.txt", folder.path + "/other.txt"])
+        XCTAssertEqual(try F.plan(reader, commands: [reader.probe.argv: read]).result["files"]?.list?.compactMap { $0["path"]?.string },
+                       [folder.path + "/it's.log"])
     }
 
     // MARK: slurp

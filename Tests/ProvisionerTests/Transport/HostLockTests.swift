@@ -128,6 +128,12 @@ final class HostLockTests: XCTestCase {
         XCTAssertNil(scratch.read("lines"))
     }
 
+    func testHolderStampIsUTC() {
+        XCTAssertEqual(HostLock.utcStamp(0), "1970-01-01 00:00:00 UTC")
+        XCTAssertEqual(HostLock.utcStamp(1_796_333_222), "2026-12-03 21:27:02 UTC")
+        XCTAssertTrue(HostLock.defaultHolder.hasPrefix("the apply started at 20"), HostLock.defaultHolder)
+    }
+
     func testLocalConcurrentAppliesKeepEveryLine() throws {
         try twoConcurrentApplies { try $0.write("hosts.ini", "h ansible_connection=local\n") }
     }

@@ -262,6 +262,7 @@ final class SSHSettingsTests: XCTestCase {
         XCTAssertEqual(try RemoteShell.quote("plain"), "'plain'")
         XCTAssertEqual(try RemoteShell.quote("it's"), #"'it'\''s'"#)
         XCTAssertEqual(try RemoteShell.quote(""), "''")
+        XCTAssertEqual(try RemoteShell.quote("''é\n"), #"''\'''\''é"# + "\n'")
         XCTAssertThrowsError(try RemoteShell.quote("a\0b"))
         XCTAssertEqual(try RemoteShell.split(#"-o Foo=1 -o Bar="foo bar" 'single \x' a\ b "q\"q\\q\x" '' -4"#),
                        ["-o", "Foo=1", "-o", "Bar=foo bar", #"single \x"#, "a b", #"q"q\q\x"#, "-4"])
