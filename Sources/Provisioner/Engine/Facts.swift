@@ -8,17 +8,30 @@ public enum Facts {
     [ -r /etc/os-release ] && . /etc/os-release
     echo "id=${ID:-}"; echo "id_like=${ID_LIKE:-}"; echo "version_id=${VERSION_ID:-}"
     echo "codename=${VERSION_CODENAME:-}"; echo "pretty=${PRETTY_NAME:-}"
-    u=$(uname -n -r -m); n=${u%% *}; u=${u#* }
-    echo "arch=${u#* }"; echo "kernel=${u%% *}"; echo "nodename=$n"
+    # uname's fields as the kernel shows them in /proc (uname itself where they are not).
+    n= r= a=
+    { read -r n </proc/sys/kernel/hostname; read -r r </proc/sys/kernel/osrelease; read -r a </proc/sys/kernel/arch; } 2>/dev/null
+    if [ -z "$n" ] || [ -z "$r" ] || [ -z "$a" ]; then u=$(uname -n -r -m); n=${u%% *}; u=${u#* }; r=${u%% *}; a=${u#* }; fi
+    echo "arch=$a"; echo "kernel=$r"; echo "nodename=$n"
     p1=; { read -r p1 </proc/1/comm; } 2>/dev/null; echo "pid1=$p1"
     for p in apt-get dnf5 dnf yum zypper apk pacman; do
       if command -v "$p" >/dev/null 2>&1; then echo "pkg=$p"; break; fi
     done
-    i=$(LC_ALL=C id); un=${i#*\(}; un=${un%%\)*}
-    case $i in "uid="*"("*") gid="*) ;; *) un=$(id -un 2>/dev/null) ;; esac
-    ui=${i#uid=}; gi=${i#* gid=}
-    echo "user=$un"; echo "uid=${ui%%[!0-9]*}"; echo "gid=${gi%%[!0-9]*}"; echo "home=${HOME:-}"
-    echo "cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null)"
+    # The effective ids as id(1) prints them, from /proc/self/status; the name from /etc/passwd below.
+    ui= gi=
+    { while read -r k _ v _; do case $k in Uid:) ui=$v ;; Gid:) gi=$v; break ;; esac; done </proc/self/status; } 2>/dev/null
+    if [ -z "$ui" ] || [ -z "$gi" ]; then i=$(LC_ALL=C id); ui=${i#uid=}; gi=${i#* gid=}; ui=${ui%%[!0-9]*} gi=${gi%%[!0-9]*}; fi
+    echo "uid=$ui"; echo "gid=$gi"; echo "home=${HOME:-}"
+    # Online CPUs as getconf _NPROCESSORS_ONLN counts them (the same file), e.g. "0-3,8-11".
+    c=; { read -r o </sys/devices/system/cpu/online; } 2>/dev/null && {
+      c=0; IFS=,; for g in $o; do
+        f=${g%-*} l=${g#*-}
+        case $f$l in *[!0-9]*|'') c=; break ;; esac
+        c=$((c + l - f + 1))
+      done; unset IFS
+    }
+    [ -n "$c" ] || c=$(getconf _NPROCESSORS_ONLN 2>/dev/null)
+    echo "cores=$c"
     m=; { while read -r k v _; do [ "$k" = MemTotal: ] && { m=$v; break; }; done </proc/meminfo; } 2>/dev/null
     echo "memkb=$m"
     if [ -r /proc/driver/nvidia/version ]; then
@@ -26,12 +39,14 @@ public enum Facts {
     elif [ -e /dev/nvidia0 ]; then echo "nvidia=1"; fi
     # podman's own start-up is the slowest fact (tens of ms): the version known for this very binary
     # (same path, inode, size and times, $1) is taken as said ($2); anything else asks podman.
-    if pp=$(command -v podman 2>/dev/null); then
+    pp=; set -f; IFS=:; for d in $PATH; do [ -f "${d:-.}/podman" ] && [ -x "${d:-.}/podman" ] && { pp=${d:-.}/podman; break; }; done; unset IFS; set +f
+    if [ -n "$pp" ]; then
       sig=$(stat -L -c '%n %d %i %s %y %z' -- "$pp" 2>/dev/null); echo "podman_binary=$sig"
       if [ -n "$sig" ] && [ "$sig" = "${1:-}" ]; then echo "podman=podman version $2"; else echo "podman=$(podman --version 2>/dev/null)"; fi
     fi
-    us=; { while IFS=: read -r n _; do us="$us$n "; done </etc/passwd; } 2>/dev/null
-    echo "users=$us"
+    us= un=; { while IFS=: read -r n _ i _; do us="$us$n "; [ -n "$un" ] || [ "$i" != "$ui" ] || un=$n; done </etc/passwd; } 2>/dev/null
+    [ -n "$un" ] || un=$(id -un 2>/dev/null)
+    echo "users=$us"; echo "user=$un"
     """#
 
     /// The observation that gathers them; `podman` is the version last seen for a podman binary
