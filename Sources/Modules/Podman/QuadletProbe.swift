@@ -41,13 +41,18 @@ enum QuadletProbe {
       case $t in container|kube) s=$n.service ;; *) s=$n-$t.service ;; esac
       services="$services $s"
     done
-    for s in $(sed -n 's/^ *ServiceName *= *//p' -- "$@" 2>/dev/null); do
-      case $s in *.service) ;; *) s=$s.service ;; esac
-      services="$services $s"
+    if [ "$scope" = user ]; then runtime=/run/user/$uid/systemd; else runtime=/run/systemd; fi
+    # A unit named by ServiceName= is in the generator's folder once generated (and not loaded before), so
+    # that folder's services stand in for reading every file for the key.
+    set +f
+    for g in "$runtime"/generator/*.service; do
+      [ -f "$g" ] || continue
+      case $g in *@.service) continue ;; esac
+      case "$services " in *" ${g##*/} "*) ;; *) services="$services ${g##*/}" ;; esac
     done
+    set -f
     # The files' mtimes and sizes and, in the same stat, when each service started (its invocation link,
     # made at each start) and when the generator last wrote it (the last daemon-reload): absolute paths.
-    if [ "$scope" = user ]; then runtime=/run/user/$uid/systemd; else runtime=/run/systemd; fi
     paths=
     for s in $services; do paths="$paths $runtime/units/invocation:$s $runtime/generator/$s"; done
     stat -c 'f %Y %s %n' -- "$@" $paths 2>/dev/null

@@ -44,12 +44,10 @@ enum ContainersStorageProbe {
     ///
     /// Lines: `NONE P` (nothing there), `UNREADABLE P`, or `DIR P`, then
     /// `STORE P DRIVER CONTAINERS IMAGES` per driver and `DB P FILE` per database.
-    static let script = #"""
+    static let script = HostProbes.userEntry + #"""
         user=$1 conf=$2 default=$3 wanted=$4; shift 4
         if [ -n "$user" ]; then
-          entry=$(getent passwd "$user") || exit 2
-          home=${entry#*:*:*:*:*:}; home=${home%%:*}
-          uid=${entry#*:*:}; uid=${uid%%:*}
+          user_entry "$user" || exit 2
           conf=$home/.config/containers/storage.conf
         fi
         value() {
@@ -76,13 +74,21 @@ enum ContainersStorageProbe {
             esac
           done
         }
-        count() {
-          if [ -e "$1" ]; then
-            [ -r "$1" ] || return 1
-            n=$(grep -o '"id":' "$1" | wc -l); echo $((n))
-          elif [ -d "${1%/*}" ] && [ ! -x "${1%/*}" ]; then return 1
-          else echo 0
-          fi
+        # The entries of one driver's containers.json, volatile-containers.json and images.json ($1 $2 $3)
+        # in c, v and i: one grep for the three; fails when one cannot be read.
+        tally() {
+          c=0 v=0 i=0
+          for f; do
+            if [ -e "$f" ]; then [ -r "$f" ] || return 1
+            elif [ -d "${f%/*}" ] && [ ! -x "${f%/*}" ]; then return 1
+            fi
+          done
+          t=$(grep -o -H -F '"id":' -- "$@" 2>/dev/null | uniq -c)
+          while read -r k p; do
+            case $p in "$1:"*) c=$k ;; "$2:"*) v=$k ;; "$3:"*) i=$k ;; esac
+          done <<EOF
+        $t
+        EOF
         }
         inspect() {
           r=$1
@@ -110,8 +116,8 @@ enum ContainersStorageProbe {
             [ -d "$s" ] || continue
             driver=${s##*/}; driver=${driver%-*}
             case $s in *-images) [ -d "$r/$driver-containers" ] && continue ;; esac
-            c=$(count "$r/$driver-containers/containers.json") && v=$(count "$r/$driver-containers/volatile-containers.json") &&
-              i=$(count "$r/$driver-images/images.json") || { echo "UNREADABLE $r"; return 0; }
+            tally "$r/$driver-containers/containers.json" "$r/$driver-containers/volatile-containers.json" \
+              "$r/$driver-images/images.json" || { echo "UNREADABLE $r"; return 0; }
             out="$out
         STORE $r $driver $((c + v)) $i"
           done
@@ -123,7 +129,10 @@ enum ContainersStorageProbe {
         }
         seen='
         '
-        candidates "$@" | while IFS= read -r p; do inspect "$p"; done
+        list=$(candidates "$@")
+        while IFS= read -r p; do inspect "$p"; done <<EOF
+        $list
+        EOF
         """#
 
     /// System scope: `config` is the file edited (podman reads it instead of the

@@ -373,6 +373,7 @@ final class ModuleStorageConfTests: XCTestCase {
         // Compact JSON as containers-storage writes it; metadata holds escaped JSON of its own.
         try write("graph root/overlay-containers/containers.json",
                   #"[{"id":"c1","names":["a"],"metadata":"{\"id\":\"x\",\"image-id\":\"i1\"}"},{"id":"c2","names":["b"]}]"#)
+        try write("graph root/overlay-containers/volatile-containers.json", #"[{"id":"c3","names":["c"]}]"#)
         try write("graph root/overlay-images/images.json", #"[{"id":"i1","names":["localhost/a:latest"]}]"#)
         try write("graph root/libpod/bolt_state.db", "")
         func plan(_ arguments: KeyValuePairs<String, Value>) throws -> Plan {
@@ -388,11 +389,12 @@ final class ModuleStorageConfTests: XCTestCase {
         let before = try tree()
 
         let full = try plan(["path": .string(conf), "driver": "vfs"])
-        XCTAssertEqual(full.failure?.hasPrefix("changing the driver from overlay to vfs would hide the 2 containers and 1 image "
+        XCTAssertEqual(full.failure?.hasPrefix("changing the driver from overlay to vfs would hide the 3 containers and 1 image "
             + "in \(graph) from podman."), true, full.failure ?? "")
         XCTAssertEqual(try tree(), before, "the probe changed the store")
 
         try write("graph root/overlay-containers/containers.json", "[]")
+        try write("graph root/overlay-containers/volatile-containers.json", "[]")
         try write("graph root/overlay-images/images.json", "[]")
         let empty = try plan(["path": .string(conf), "driver": "vfs"])
         XCTAssertEqual(empty.failure?.hasPrefix("changing the driver from overlay to vfs would not take effect: podman keeps "

@@ -68,7 +68,7 @@ final class QuadletHostTests: XCTestCase {
               Notify: healthy
         - name: alice's volume
           quadlet: {name: rl-data, type: volume, scope: user, user: alice, state: "{{ state }}", purge: "{{ state == 'absent' }}", sections: {}}
-        - name: alice's web server
+        - name: alice's web server (a service named by ServiceName=)
           quadlet:
             name: rl-web
             scope: user
@@ -76,6 +76,7 @@ final class QuadletHostTests: XCTestCase {
             state: "{{ state }}"
             sections:
               Container:
+                ServiceName: rl-website
                 Image: localhost/provision-standin/web:1
                 PublishPort: "127.0.0.1:18182:8080"
                 Volume: rl-data.volume:/data
@@ -84,7 +85,7 @@ final class QuadletHostTests: XCTestCase {
     """
 
     static let units = ["lab-network.service", "lab-data-volume.service", "lab-pod.service", "lab-front.service", "lab-back.service",
-                        "alice:rl-data-volume.service", "alice:rl-web.service"]
+                        "alice:rl-data-volume.service", "alice:rl-website.service"]
 
     func testServicesLifecycle() throws {
         let host = try ServicesTestHost()
@@ -178,7 +179,7 @@ final class QuadletHostTests: XCTestCase {
         XCTAssertNotEqual(try host.systemctl("is-active lab-front.service").stdout, "active\n")
         XCTAssertEqual(try host.output("PODMAN_IGNORE_CGROUPSV1_WARNING=1 podman volume exists lab-data && echo kept || echo gone"), "gone\n")
         XCTAssertEqual(try host.output("PODMAN_IGNORE_CGROUPSV1_WARNING=1 podman ps -a --format '{{.Names}}' | grep -c '^lab' || true"), "0\n")
-        XCTAssertNotEqual(try host.systemctl("is-active rl-web.service", user: "alice").stdout, "active\n")
+        XCTAssertNotEqual(try host.systemctl("is-active rl-website.service", user: "alice").stdout, "active\n")
         XCTAssertEqual(try apply(["state=absent"]).recap("changed"), 0)
     }
 
