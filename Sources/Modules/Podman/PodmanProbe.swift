@@ -21,7 +21,8 @@ enum PodmanProbe {
     /// (yet: check mode on a fresh host); else the listing as JSON (see the type's comment for `@same`).
     static let listScript = HostProbes.userEntry + #"""
     expected=$1 what=$2; shift 2
-    pp=$(command -v podman 2>/dev/null) || { echo missing; exit 0; }
+    pp=; set -f; IFS=:; for d in $PATH; do [ -f "${d:-.}/podman" ] && [ -x "${d:-.}/podman" ] && { pp=${d:-.}/podman; break; }; done; unset IFS; set +f
+    [ -n "$pp" ] || { echo missing; exit 0; }
     # The scope's user (after the runner's words) and their home.
     home=${HOME:-/root}
     if [ $# -ge 5 ]; then user_entry "$5" || { echo nouser; exit 0; }; fi
@@ -30,7 +31,8 @@ enum PodmanProbe {
     sep="$nl--$nl"
     stats() {
       IFS=$nl; set -f; set -- $1; unset IFS; set +f
-      [ $# -eq 0 ] || LC_ALL=C stat -c '%n %i %s %.9Y' -- "$@" 2>&1
+      # Missing files print nothing (stderr would not keep its place among stdout's lines).
+      [ $# -eq 0 ] || LC_ALL=C stat -c '%n %i %s %.9Y' -- "$@" 2>/dev/null
     }
     live() {
       stats "$1"
@@ -51,15 +53,14 @@ enum PodmanProbe {
       [ -n "$home" ] || conf=
     fi
     if [ -n "$conf" ]; then
-      cstat=$(stats "$conf")
       case $expected in
         *"$sep"*"$sep"*)
+          # One stat for the configuration and the store's files: the memory's two parts, joined.
           paths=${expected%%"$sep"*} rest=${expected#*"$sep"}
-          if [ "${rest%%"$sep"*}" = "$cstat" ]; then
-            [ "$paths$sep$cstat$sep$(live "$paths")" = "$expected" ] && { echo @same; exit 0; }
-          else
-            paths=
-          fi ;;
+          [ "$(live "$conf$nl$paths")" = "${rest%%"$sep"*}$nl${rest#*"$sep"}" ] && { echo @same; exit 0; }
+          cstat=$(stats "$conf")
+          [ "${rest%%"$sep"*}" = "$cstat" ] || paths= ;;
+        *) cstat=$(stats "$conf") ;;
       esac
       if [ -z "$paths" ] && info=$("$@" podman info --format '{{json .Store}}' 2>/dev/null); then
         g=$(printf '%s' "$info" | sed -n 's/.*"graphRoot":"\([^"\\]*\)".*/\1/p')
