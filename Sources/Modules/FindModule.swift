@@ -128,13 +128,13 @@ struct FindModule: Module {
         var files = ""
         if checksum != nil || data {
             let names = globs.isEmpty || globs.contains("*") ? ""
-                : #"\( "# + globs.map { "-name " + quoted($0) }.joined(separator: " -o ") + #" \) "#
+                : #"\( "# + globs.map { "-name " + HostProbes.quoted($0) }.joined(separator: " -o ") + #" \) "#
             files = #" \( -type f "# + names + "-readable "
             if let checksum {
                 files += #"-exec sh -c '"#
                     + #"for f do printf "sum\t%s\t%s\0" "$("$0" < "$f" | cut -d " " -f 1)" "$f"; "#
                     + (data ? #"printf "data\t%s\t" "$f"; base64 -w 0 < "$f"; printf "\0"; "# : "")
-                    + #"done' "# + quoted(checksum + "sum") + " {} + "
+                    + #"done' "# + HostProbes.quoted(checksum + "sum") + " {} + "
             } else {
                 files += #"-printf 'data\t%p\t' \( -exec base64 -w 0 {} \; -o -true \) -printf '\0' "#
             }
@@ -152,9 +152,6 @@ struct FindModule: Module {
         exit 0
         """#
     }
-
-    /// One word for sh.
-    static func quoted(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
 
     var probe: Observation {
         let maxDepth = recurse ? depth.map(String.init) ?? "" : "1"

@@ -21,7 +21,7 @@ enum PodmanProbe {
     /// (yet: check mode on a fresh host); else the listing as JSON (see the type's comment for `@same`).
     static let listScript = HostProbes.userEntry + #"""
     expected=$1 what=$2; shift 2
-    pp=; set -f; IFS=:; for d in $PATH; do [ -f "${d:-.}/podman" ] && [ -x "${d:-.}/podman" ] && { pp=${d:-.}/podman; break; }; done; unset IFS; set +f
+    \#(Facts.findPodman)
     [ -n "$pp" ] || { echo missing; exit 0; }
     # The scope's user (after the runner's words) and their home.
     home=${HOME:-/root}

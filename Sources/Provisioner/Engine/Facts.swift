@@ -3,6 +3,11 @@ import Foundation
 /// Host facts gathered in one round trip by a POSIX shell script (no Python on
 /// the host), named as Ansible's `ansible_facts` where a name exists.
 public enum Facts {
+    /// Sets `pp` to podman's path on PATH, as `command -v` finds it, without the subshell `$(command -v)` costs.
+    public static let findPodman = #"""
+    pp=; set -f; IFS=:; for d in $PATH; do [ -f "${d:-.}/podman" ] && [ -x "${d:-.}/podman" ] && { pp=${d:-.}/podman; break; }; done; unset IFS; set +f
+    """#
+
     static let script = #"""
     # Builtins where they do: every run pays this script's forks, on every host.
     [ -r /etc/os-release ] && . /etc/os-release
@@ -39,7 +44,7 @@ public enum Facts {
     elif [ -e /dev/nvidia0 ]; then echo "nvidia=1"; fi
     # podman's own start-up is the slowest fact (tens of ms): the version known for this very binary
     # (same path, inode, size and times, $1) is taken as said ($2); anything else asks podman.
-    pp=; set -f; IFS=:; for d in $PATH; do [ -f "${d:-.}/podman" ] && [ -x "${d:-.}/podman" ] && { pp=${d:-.}/podman; break; }; done; unset IFS; set +f
+    \#(findPodman)
     if [ -n "$pp" ]; then
       sig=$(stat -L -c '%n %d %i %s %y %z' -- "$pp" 2>/dev/null); echo "podman_binary=$sig"
       if [ -n "$sig" ] && [ "$sig" = "${1:-}" ]; then echo "podman=podman version $2"; else echo "podman=$(podman --version 2>/dev/null)"; fi
