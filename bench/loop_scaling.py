@@ -78,7 +78,7 @@ def main():
     ap.add_argument("--ansible-ssh", default="30")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
-        sys.exit(f"{args.binary} not found: run `swift build -c release` first")
+        sys.exit(f"{args.binary} not found: run `swift build -c release --static-swift-stdlib` first")
     os.makedirs(SCRATCH, exist_ok=True)
     local_inventory = os.path.join(SCRATCH, "local.ini")
     with open(local_inventory, "w") as fh:

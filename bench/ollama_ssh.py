@@ -35,6 +35,12 @@ def timed(cmd, runs):
     return statistics.median(samples), min(samples), last
 
 
+def linkage(binary):
+    """How the binary has Swift's runtime: the README's build carries it (--static-swift-stdlib)."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    return "Swift runtime linked dynamically" if "libswiftCore" in out else "Swift runtime inside"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
@@ -42,7 +48,7 @@ def main():
     ap.add_argument("--hosts", default=os.environ.get("PROVISION_OLLAMA_HOSTS_DIR", "/var/tmp/provision-testhosts-ollama"))
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
-        sys.exit(f"{args.binary} not found: run `swift build -c release` first (or pass --binary)")
+        sys.exit(f"{args.binary} not found: run `swift build -c release --static-swift-stdlib` first (or pass --binary)")
     try:
         fleet = open(os.path.join(args.hosts, "fleet")).read().split()
     except OSError:
@@ -79,7 +85,7 @@ def main():
     run(shared + ["true"])
     c_median, c_min, _ = timed(shared + ["true"], args.runs)
     print(f"playbooks/ollama.yml, test host on port {port} over ssh, {args.runs} runs each ({os.path.basename(args.binary)} "
-          f"{'release' if '/release/' in args.binary else 'debug'} build):")
+          f"{'release' if '/release/' in args.binary else 'debug'} build, {linkage(args.binary)}):")
     print(f"  first apply   {converge:7.2f} s  changed {first['changed']}")
     print(f"  second apply  changed {second['changed']}")
     print(f"  provision no-op  median {p_median:6.3f} s  min {p_min:6.3f} s  round trips {recap['round_trips']}  changed {recap['changed']}")

@@ -37,7 +37,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/provision"))
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
-        sys.exit(f"{args.binary} not found: run `swift build -c release` first")
+        sys.exit(f"{args.binary} not found: run `swift build -c release --static-swift-stdlib` first")
     if not os.path.exists(KIT):
         if not os.path.exists(SHARED_KIT):
             sys.exit(f"no peer kit at {KIT} or {SHARED_KIT}")

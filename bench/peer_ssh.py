@@ -74,7 +74,7 @@ def main():
     ap.add_argument("--only", choices=["provision"], help="time provision alone (no ratios)")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
-        sys.exit(f"{args.binary} not found: run `swift build -c release` first")
+        sys.exit(f"{args.binary} not found: run `swift build -c release --static-swift-stdlib` first")
     if not os.path.exists(KIT):
         shutil.copytree(SHARED_KIT, KIT)
     venv = f"{KIT}/venv/bin"

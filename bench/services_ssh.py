@@ -137,7 +137,7 @@ def main():
     ap.add_argument("--ansible", default="/tmp/provision-ansible-full-venv", help="a virtualenv with the full `ansible` package")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
-        sys.exit(f"{args.binary} not found: run `swift build -c release` first")
+        sys.exit(f"{args.binary} not found: run `swift build -c release --static-swift-stdlib` first")
     fleet = open(os.path.join(args.hosts, "fleet")).read().split()
     if len(fleet) < 3:
         sys.exit(f"no test host in {args.hosts}: start one with testhosts/fleet-up.sh (see --help)")
@@ -181,7 +181,9 @@ def main():
     p_time, p_last = timed(provision, None, args.runs)
     a_time, a_last = timed(ansible, env, args.runs)
     recap = json.loads(p_last.stdout)["recap"]["motoko"]
-    print(f"converged host over ssh (test host on port {port}), median of {args.runs} no-op runs:")
+    linked = "dynamically" if "libswiftCore" in subprocess.run(["ldd", args.binary], capture_output=True, text=True).stdout else "inside"
+    print(f"converged host over ssh (test host on port {port}), median of {args.runs} no-op runs "
+          f"({os.path.basename(args.binary)}, Swift runtime {linked}):")
     print(f"  provision  no-op {p_time:7.3f} s  round trips {recap['round_trips']:3}  "
           f"changed: first run {first['recap']['motoko']['changed']}, second run {second['recap']['motoko']['changed']}")
     print(f"  ansible    no-op {a_time:7.3f} s  (containers.podman)        "

@@ -87,7 +87,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/provision"))
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
-        sys.exit(f"{args.binary} not found: run `swift build -c release` first")
+        sys.exit(f"{args.binary} not found: run `swift build -c release --static-swift-stdlib` first")
     if not getattr(yaml, "__with_libyaml__", False):
         sys.exit("PyYAML has no libyaml here (yaml.CSafeLoader missing): install libyaml and PyYAML with it")
     data = playbook_like(int(args.size_mb * 1024 * 1024))

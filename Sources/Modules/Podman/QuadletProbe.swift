@@ -21,9 +21,10 @@ enum QuadletProbe {
     // MARK: The listing (one per scope)
 
     static let listingScript = """
-    as_user() (
+    # Braces, not a subshell: it is only called inside $(...), whose subshell it may end with exec.
+    as_user() {
     \(PodmanScope.readerScript)
-    )
+    }
     scope=$1 user=$2
     \(unitFolder)
     if [ "$scope" = user ]; then sc() { as_user "$user" systemctl --user "$@"; }; else sc() { systemctl "$@"; }; fi
@@ -56,7 +57,7 @@ enum QuadletProbe {
     paths=
     for s in $services; do paths="$paths $runtime/units/invocation:$s $runtime/generator/$s"; done
     stat -c 'f %Y %s %n' -- "$@" $paths 2>/dev/null
-    echo "blob $(cat -- "$@" | base64 -w0)"
+    printf 'blob '; cat -- "$@" | base64 -w0; echo
     # The services' states from one ListUnits call.
     if out=$(sc list-units --all --plain --no-legend --no-pager -- $services 2>&1); then
       printf 'units\n%s\n' "$out"

@@ -87,7 +87,17 @@ enum PackageManager: String, Sendable {
     /// Every package dpkg knows, one line each: `NAME<TAB>STATUS<TAB>VERSION<TAB>ARCH<TAB>SECTION<TAB>ORIGIN`.
     /// One listing answers every package task and package_facts of a run (one dpkg-query, not one per task);
     /// dpkg prints the bare name for `libc6:i386`, so the architecture tells such names apart.
-    static let dpkgListing = ["dpkg-query", "-W", "-f", "${Package}\\t${db:Status-Abbrev}\\t${Version}\\t${Architecture}\\t${Section}\\t${Origin}\\n"]
+    /// A remembered probe (`RememberedProbe`): dpkg-query reads its whole database (tens of milliseconds on a
+    /// server with thousands of packages) while one stat tells whether it moved, since dpkg replaces `status`
+    /// whole (a new inode) at each change and keeps the changes not yet in it in `updates/`.
+    static let dpkgListing = RememberedProbe.command(#"""
+        if [ "$1" != - ] && s=$(LC_ALL=C stat -c '%i %s %.9Y' /var/lib/dpkg/status 2>/dev/null) && [ -n "$s" ]; then
+          for f in /var/lib/dpkg/updates/*; do [ -e "$f" ] && s="$s ${f##*/}"; done
+          [ "$s" = "$1" ] && { echo @same; exit 0; }
+          printf '@stamp %s\n' "$(printf '%s' "$s" | base64 -w0)"
+        fi
+        exec dpkg-query -W -f '${Package}\t${db:Status-Abbrev}\t${Version}\t${Architecture}\t${Section}\t${Origin}\n'
+        """#, [])
     static let rpmFormat = "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"
 
     /// One line `NAME<TAB>PACKAGE<TAB>VERSION` per installed name. A name rpm does not know as a

@@ -47,9 +47,21 @@ struct RemoteShellScript {
     /// script's arguments. What differs there is `$$` (the session's) and `$0`: scripts naming either
     /// keep their own sh. The session's own names all begin with `pv_`.
     static func inShell(_ argv: [String]) -> (script: String, arguments: [String])? {
-        guard argv.count >= 3, argv[0] == "/bin/sh", argv[1] == "-c",
-              !argv[2].contains("$$"), !argv[2].contains("$0"), !argv[2].contains("${0") else { return nil }
+        guard argv.count >= 3, argv[0] == "/bin/sh", argv[1] == "-c", !namesItsShell(argv[2]) else { return nil }
         return (argv[2], Array(argv.dropFirst(4)))
+    }
+
+    /// Whether `script` has `$$`, `$0` or `${0`: a scan of its bytes (Foundation's `contains` copies every
+    /// probe's script to UTF-16, on every run).
+    static func namesItsShell(_ script: String) -> Bool {
+        let dollar = UInt8(ascii: "$"), brace = UInt8(ascii: "{"), zero = UInt8(ascii: "0")
+        var last: UInt8 = 0, beforeLast: UInt8 = 0
+        for byte in script.utf8 {
+            if last == dollar && (byte == dollar || byte == zero) { return true }
+            if beforeLast == dollar && last == brace && byte == zero { return true }
+            (beforeLast, last) = (last, byte)
+        }
+        return false
     }
 
     mutating func run(_ command: Command) throws {

@@ -12,9 +12,7 @@ final class ModulePackageTests: XCTestCase {
     func package(_ arguments: KeyValuePairs<String, Value>) throws -> PackageModule { try F.make(PackageModule.self, arguments) }
 
     /// The probe for `names`: dpkg's whole listing, whatever the names.
-    func dpkg(_ names: [String]) -> [String] {
-        ["dpkg-query", "-W", "-f", "${Package}\\t${db:Status-Abbrev}\\t${Version}\\t${Architecture}\\t${Section}\\t${Origin}\\n"]
-    }
+    func dpkg(_ names: [String]) -> [String] { PackageManager.dpkgListing }
     func policy(_ names: [String]) -> [String] { ["env", "LC_ALL=C", "apt-cache", "policy"] + names }
     func rpm(_ names: [String]) -> [String] { ["/bin/sh", "-c", PackageManager.rpmScript, "sh"] + names }
     func checkUpdate(_ names: [String]) -> [String] { ["env", "LC_ALL=C", "dnf", "-q", "check-update"] + names }
@@ -293,6 +291,18 @@ final class ModulePackageTests: XCTestCase {
         XCTAssertEqual(installed["dpkg"]?.isInstalled, true)
         XCTAssertFalse(installed["dpkg"]?.version.isEmpty ?? true)
         XCTAssertNil(installed["no-such-package-provision-test"])
+        // Remembered: the first run tells a stamp with the same listing, a run with that stamp only "@same".
+        var stamped = dpkg(names)
+        stamped[4] = "+"
+        let first = try TestSupport.run("/usr/bin/env", stamped)
+        let (stamp, answer) = RememberedProbe.split(CommandOutput(status: first.status, stdout: first.stdout))
+        XCTAssertEqual(answer.stdout, query.stdout)
+        let told = try XCTUnwrap(stamp, first.stdout)
+        XCTAssertTrue(told.hasPrefix("\(try XCTUnwrap(FileManager.default.attributesOfItem(atPath: "/var/lib/dpkg/status")[.systemFileNumber] as? Int)) "), told)
+        stamped[4] = told
+        XCTAssertEqual(try TestSupport.run("/usr/bin/env", stamped).stdout, "@same\n")
+        stamped[4] = told + "0"
+        XCTAssertEqual(try TestSupport.run("/usr/bin/env", stamped).stdout, first.stdout, "another stamp: the whole listing again")
         let policy = try TestSupport.run("/usr/bin/env", self.policy(["dpkg"]))
         let blocks = PackageManager.policies(policy.stdout)
         XCTAssertEqual(blocks.first?.name, "dpkg")

@@ -130,7 +130,12 @@ final class SSHRemoteShellTests: XCTestCase {
         var text = RemoteShellScript()
         try text.startProbes(commands)
         XCTAssertEqual(text.text.split(separator: "\n").filter { $0.hasPrefix("pv_runs ") }.count, 3, text.text)
-        XCTAssertNil(RemoteShellScript.inShell(["/bin/sh", "-c", "echo $0"]))
+        for script in ["echo $0", "echo ${0##*/}", "echo $$", "x=$$$1"] {
+            XCTAssertNil(RemoteShellScript.inShell(["/bin/sh", "-c", script]), script)
+        }
+        for script in ["echo $1 ${10} $# $", "echo {0} 0$ $ 0", "echo ${x:-0}"] {
+            XCTAssertEqual(RemoteShellScript.inShell(["/bin/sh", "-c", script, "name", "a"])?.arguments, ["a"], script)
+        }
         XCTAssertNil(RemoteShellScript.inShell(["/bin/bash", "-c", "echo"]))
         for shell in Self.shells where FileManager.default.isExecutableFile(atPath: shell.argv[0]) {
             let replies = try replies(shell.argv) {

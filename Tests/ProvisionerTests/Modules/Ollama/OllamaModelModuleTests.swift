@@ -71,6 +71,47 @@ final class OllamaModelModuleTests: XCTestCase {
         XCTAssertEqual(Array(viaExec.listing.argv.suffix(4)), ["ollama-granite4", "127.0.0.1", "", ""])
     }
 
+    /// The listing script itself, against a real HTTP server on this machine (python3's http.server answering
+    /// api/tags from a folder, HTTP/1.0 as the script asks): the API's answer whole (CRLFs kept), and where
+    /// nothing listens, not "api" but podman's way.
+    func testTheListingScriptReadsTheAPIOrFallsBackToPodman() throws {
+        guard let python = TestSupport.which("python3"), TestSupport.which("bash") != nil else { throw XCTSkip("needs python3 and bash") }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("provision-tags-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("api"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let body = #"{"models":[{"name":"granite4:latest","model":"granite4:latest","digest":"\#(String(repeating: "ab", count: 32))","size":7}]}"#
+        try Data(body.utf8).write(to: root.appendingPathComponent("api/tags"))
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: python)
+        server.arguments = ["-c", "import functools, http.server, sys\n"
+                            + "s = http.server.HTTPServer(('127.0.0.1', 0), functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1]))\n"
+                            + "print(s.server_port, flush=True)\ns.serve_forever()", root.path]
+        let out = Pipe()
+        server.standardOutput = out
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+        let port = try XCTUnwrap(Int(String(decoding: line, as: UTF8.self)), "the server's port")
+
+        let answered = try module(["name": "granite4", "instance": "ollama-granite4", "port": .int(port)]).listing.argv
+        let result = try TestSupport.run(answered[0], Array(answered.dropFirst()))
+        XCTAssertTrue(result.stdout.hasPrefix("api\nHTTP/1.0 200 OK\r\n"), result.stdout)
+        XCTAssertTrue(result.stdout.hasSuffix("\r\n\r\n" + body + "\n"), result.stdout)
+        guard case .answering(let listed) = OllamaInstance.parseListing(CommandOutput(status: result.status, stdout: result.stdout)) else {
+            return XCTFail(result.stdout)
+        }
+        XCTAssertEqual(listed.map(\.name), [try XCTUnwrap(OllamaModelName("granite4:latest"))])
+
+        server.terminate()
+        server.waitUntilExit()
+        let refused = try TestSupport.run(answered[0], Array(answered.dropFirst()))
+        XCTAssertEqual(refused.status, 0)
+        XCTAssertFalse(refused.stdout.hasPrefix("api"), refused.stdout)
+        XCTAssertTrue(refused.stdout.hasPrefix("nopodman\n") || refused.stdout.hasPrefix("exec "), refused.stdout)
+    }
+
     // MARK: Pulls
 
     func testAListedModelIsLeftAloneAndAMissingOneIsPulledWithProgress() throws {
