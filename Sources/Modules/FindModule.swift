@@ -142,7 +142,8 @@ struct FindModule: Module {
         }
         return (aged ? #"printf 'now\t%s\0' "$(date +%s.%N)"\#n"# : "") + #"""
         follow=$1 maxdepth=$2; shift 2
-        H=; [ "$follow" = 1 ] && H=-L
+        # A starting folder that is a link is entered either way, as os.walk does (-H); -L follows the links below too.
+        H=-H; [ "$follow" = 1 ] && H=-L
         for p do
           if [ ! -d "$p" ]; then printf "skip\t%s\t'%s' is not a directory\0" "$p" "$p"; continue; fi
           printf 'root\t%s\0' "$p"

@@ -68,6 +68,9 @@ final class DifferentialBuiltinModulesTests: XCTestCase {
                   register: links
                 - find: {paths: "{{ root }}/t", recurse: true, get_checksum: true, patterns: "e.log"}
                   register: sums
+                - file: {src: t/sub, dest: "{{ root }}/subl", state: link}
+                - find: {paths: "{{ root }}/subl", recurse: true, file_type: any}
+                  register: linked
                 - copy:
                     dest: "{{ root }}/find.txt"
                     content: |-
@@ -76,6 +79,7 @@ final class DifferentialBuiltinModulesTests: XCTestCase {
                       {{ content.files | map(attribute='path') | map('regex_replace', '^' ~ root ~ '/', '') | sort | join(',') }}
                       {{ links.files | map(attribute='path') | map('regex_replace', '^' ~ root ~ '/', '') | join(',') }} {{ links.msg }} {{ links.skipped_paths | length }}
                       {{ sums.files[0].checksum }} {{ sums.files[0].mode }} {{ sums.files[0].isreg }}
+                      {{ linked.files | map(attribute='path') | map('regex_replace', '^' ~ root ~ '/', '') | sort | join(',') }} {{ linked.matched }}
             """),
             DifferentialPlay("slurp and getent", play: """
             - hosts: all
