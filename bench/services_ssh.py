@@ -19,6 +19,8 @@ their names and ports; Ansible's are the same units prefixed `ans-` on other por
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, time
 
+from ollama_ssh import linkage
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STANDINS = "/var/tmp/provision-standins"
 
@@ -181,9 +183,8 @@ def main():
     p_time, p_last = timed(provision, None, args.runs)
     a_time, a_last = timed(ansible, env, args.runs)
     recap = json.loads(p_last.stdout)["recap"]["motoko"]
-    linked = "dynamically" if "libswiftCore" in subprocess.run(["ldd", args.binary], capture_output=True, text=True).stdout else "inside"
     print(f"converged host over ssh (test host on port {port}), median of {args.runs} no-op runs "
-          f"({os.path.basename(args.binary)}, Swift runtime {linked}):")
+          f"({os.path.basename(args.binary)}, {linkage(args.binary)}):")
     print(f"  provision  no-op {p_time:7.3f} s  round trips {recap['round_trips']:3}  "
           f"changed: first run {first['recap']['motoko']['changed']}, second run {second['recap']['motoko']['changed']}")
     print(f"  ansible    no-op {a_time:7.3f} s  (containers.podman)        "

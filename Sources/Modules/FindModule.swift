@@ -128,13 +128,13 @@ struct FindModule: Module {
         var files = ""
         if checksum != nil || data {
             let names = globs.isEmpty || globs.contains("*") ? ""
-                : #"\( "# + globs.map { "-name " + HostProbes.quoted($0) }.joined(separator: " -o ") + #" \) "#
+                : #"\( "# + globs.map { "-name " + RemoteShell.quoted($0) }.joined(separator: " -o ") + #" \) "#
             files = #" \( -type f "# + names + "-readable "
             if let checksum {
                 files += #"-exec sh -c '"#
                     + #"for f do printf "sum\t%s\t%s\0" "$("$0" < "$f" | cut -d " " -f 1)" "$f"; "#
                     + (data ? #"printf "data\t%s\t" "$f"; base64 -w 0 < "$f"; printf "\0"; "# : "")
-                    + #"done' "# + HostProbes.quoted(checksum + "sum") + " {} + "
+                    + #"done' "# + RemoteShell.quoted(checksum + "sum") + " {} + "
             } else {
                 files += #"-printf 'data\t%p\t' \( -exec base64 -w 0 {} \; -o -true \) -printf '\0' "#
             }

@@ -60,7 +60,7 @@ struct GitModule: Module {
         var options = arguments.string("ssh_opts") ?? ""
         if arguments.bool("accept_hostkey") && !options.contains("StrictHostKeyChecking") { options += " -o StrictHostKeyChecking=no" }
         if arguments.bool("accept_newhostkey") && !options.contains("StrictHostKeyChecking") { options += " -o StrictHostKeyChecking=accept-new" }
-        if let key = arguments.string("key_file") { options += " -i \(HostProbes.quoted(key)) -o IdentitiesOnly=yes" }
+        if let key = arguments.string("key_file") { options += " -i \(RemoteShell.quoted(key)) -o IdentitiesOnly=yes" }
         options = options.trimmingCharacters(in: .whitespaces)
         ssh = options.isEmpty ? nil : "ssh " + options
         if let depth, depth < 1 { throw ModuleError("depth must be at least 1", argument: "depth") }

@@ -6,9 +6,6 @@ import Provisioner
 enum HostProbes {
     static let statFormat = "%F|%a|%U|%G|%u|%g|%X|%Y"
 
-    /// One word for sh, every byte literal: `it's` -> `'it'\''s'`.
-    static func quoted(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'" }
-
     /// A shell function for probe scripts: `user_entry NAME` sets `uid`, `gid` and `home` from /etc/passwd
     /// with builtins (an `id` or `getent` started costs milliseconds on every run), from getent where the
     /// account lives elsewhere; returns 1, all three empty, when there is no such user. Ends with a newline: scripts follow it.

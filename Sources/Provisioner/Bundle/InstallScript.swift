@@ -2,11 +2,9 @@ import Foundation
 
 /// The bundle's `install.sh`: runs the bundled provision on the bundled play, offline.
 enum InstallScript {
-    static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-
     static func text(playbook: String, arguments: [String], extraVars: ValueDict) -> String {
-        var fixed = arguments.map { $0.hasPrefix("-") ? $0 : "\"$here\"/" + quoted($0) }
-        if !extraVars.isEmpty { fixed += ["-e", quoted(Value.dict(extraVars).json)] }
+        var fixed = arguments.map { $0.hasPrefix("-") ? $0 : "\"$here\"/" + RemoteShell.quoted($0) }
+        if !extraVars.isEmpty { fixed += ["-e", RemoteShell.quoted(Value.dict(extraVars).json)] }
         return """
         #!/bin/sh
         # Installs this bundle with no network: the bundled provision verifies every file against the
@@ -23,7 +21,7 @@ enum InstallScript {
             echo "install.sh: Permission denied: the installation changes the system; run it with sudo (or ./install.sh --dry-run to review it)" >&2
             exit 1
         fi
-        exec "$here/bin/provision" apply --bundle "$here" "$here"/\(quoted(playbook)) \(fixed.joined(separator: " ")) "$@"
+        exec "$here/bin/provision" apply --bundle "$here" "$here"/\(RemoteShell.quoted(playbook)) \(fixed.joined(separator: " ")) "$@"
 
         """
     }

@@ -2,25 +2,27 @@ import Foundation
 
 /// Shell words for the remote POSIX shell: every argument the ssh transport
 /// sends is quoted here, once, so no input is ever interpreted by a shell.
-enum RemoteShell {
-    /// `abc` -> `'abc'`, `it's` -> `'it'\''s'`: single quotes make every byte literal.
-    static func quote(_ word: String) throws -> String {
+public enum RemoteShell {
+    /// `abc` -> `'abc'`, `it's` -> `'it'\''s'`: single quotes make every byte literal. For words that
+    /// go to a command line, `quote` (a NUL cannot).
+    public static func quoted(_ word: String) -> String {
         // Byte by byte: scripts of tens of kilobytes are quoted on every run, and Foundation's
         // replacingOccurrences goes through CFString.
         var quoted: [UInt8] = [UInt8(ascii: "'")]
         quoted.reserveCapacity(word.utf8.count + 16)
         for byte in word.utf8 {
-            switch byte {
-            case 0:
-                throw TransportError("an argument contains a NUL byte, which no remote command can receive: \(word.debugDescription)")
-            case UInt8(ascii: "'"):
-                quoted.append(contentsOf: #"'\''"#.utf8)
-            default:
-                quoted.append(byte)
-            }
+            if byte == UInt8(ascii: "'") { quoted.append(contentsOf: #"'\''"#.utf8) } else { quoted.append(byte) }
         }
         quoted.append(UInt8(ascii: "'"))
         return String(decoding: quoted, as: UTF8.self)
+    }
+
+    /// `quoted`, refusing a word with a NUL byte, which no remote command can receive.
+    static func quote(_ word: String) throws -> String {
+        guard !word.utf8.contains(0) else {
+            throw TransportError("an argument contains a NUL byte, which no remote command can receive: \(word.debugDescription)")
+        }
+        return quoted(word)
     }
 
     static func quote(_ words: [String]) throws -> String {

@@ -264,6 +264,8 @@ final class SSHSettingsTests: XCTestCase {
         XCTAssertEqual(try RemoteShell.quote(""), "''")
         XCTAssertEqual(try RemoteShell.quote("''é\n"), #"''\'''\''é"# + "\n'")
         XCTAssertThrowsError(try RemoteShell.quote("a\0b"))
+        XCTAssertEqual(RemoteShell.quoted("it's"), #"'it'\''s'"#, "the same words for scripts")
+        XCTAssertEqual(RemoteShell.quoted("a\0b"), "'a\0b'", "quoted does not judge: a script's text may hold a NUL")
         XCTAssertEqual(try RemoteShell.split(#"-o Foo=1 -o Bar="foo bar" 'single \x' a\ b "q\"q\\q\x" '' -4"#),
                        ["-o", "Foo=1", "-o", "Bar=foo bar", #"single \x"#, "a b", #"q"q\q\x"#, "-4"])
         XCTAssertEqual(try RemoteShell.split("  \n "), [])

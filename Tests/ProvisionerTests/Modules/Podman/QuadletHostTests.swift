@@ -110,7 +110,7 @@ final class QuadletHostTests: XCTestCase {
             XCTAssertEqual(try host.systemctl("is-active \(parts.last ?? "")", user: parts.count == 2 ? parts[0] : nil).stdout, "active\n", unit)
         }
         // The linger probe sees alice's manager run from its cgroup alone: there is no systemctl to ask.
-        let managerProbe = "PATH=/nonexistent /bin/sh -c \(InstallScript.quoted(LingerModule.managerScript)) sh alice"
+        let managerProbe = "PATH=/nonexistent /bin/sh -c \(RemoteShell.quoted(LingerModule.managerScript)) sh alice"
         XCTAssertEqual(try host.run(managerProbe).stdout, try host.output("id -u alice") + "active\n")
         XCTAssertEqual(try host.get("http://127.0.0.1:18181/"), "hello from the front\n", "the pod publishes the front")
         XCTAssertTrue(try host.get("http://127.0.0.1:18182/").contains("web stand-in"), "alice's rootless container answers")
